@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* afile: atomic output files via temporary name + rename (see afile.h). */
+#include "afile.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct AFile {
+    FILE *fp;
+    char *path;     /* target as given */
+    char *tmp_path; /* NULL for stdout */
+};
+
+static void free_afile(AFile *f)
+{
+    free(f->path);
+    free(f->tmp_path);
+    free(f);
+}
+
+AFile *afile_open(const char *path, Err *err)
+{
+    AFile *f = xcalloc_array(1, sizeof *f, err);
+    if (!f)
+        return NULL;
+    f->path = xstrdup(path, err);
+    if (!f->path)
+        goto fail;
+    if (strcmp(path, "-") == 0) {
+        f->fp = stdout;
+        return f;
+    }
+    // Temporary name in the target's directory, so rename() stays atomic.
+    const char *slash = strrchr(path, '/');
+    size_t dirlen = slash ? (size_t)(slash - path + 1) : 0;
+    const char *base = slash ? slash + 1 : path;
+    if (!*base) {
+        err_set(err, "%s: not a file name", path);
+        goto fail;
+    }
+    size_t n = dirlen + strlen(base) + 16;
+    f->tmp_path = xmalloc_array(n, 1, err);
+    if (!f->tmp_path)
+        goto fail;
+    snprintf(f->tmp_path, n, "%.*s.%s.XXXXXX", (int)dirlen, path, base);
+    int fd = mkstemp(f->tmp_path);
+    if (fd < 0) {
+        err_set(err, "%s: cannot create: %s", path, strerror(errno));
+        free(f->tmp_path);
+        f->tmp_path = NULL;
+        goto fail;
+    }
+    // mkstemp makes 0600; outputs should follow the umask like any file.
+    mode_t mask = umask(0);
+    umask(mask);
+    fchmod(fd, 0666 & ~mask);
+    f->fp = fdopen(fd, "wb");
+    if (!f->fp) {
+        err_set(err, "%s: cannot open: %s", path, strerror(errno));
+        close(fd);
+        unlink(f->tmp_path);
+        goto fail;
+    }
+    return f;
+fail:
+    free_afile(f);
+    return NULL;
+}
+
+AFile *afile_open_binary(const char *path, Err *err)
+{
+    if (strcmp(path, "-") == 0 && isatty(STDOUT_FILENO)) {
+        err_set(err, "refusing to write binary data to a terminal (redirect standard output or use -o FILE)");
+        return NULL;
+    }
+    return afile_open(path, err);
+}
+
+FILE *afile_stream(AFile *f) { return f->fp; }
+
+const char *afile_path(const AFile *f) { return f->path; }
+
+bool afile_commit(AFile *f, Err *err)
+{
+    bool ok = true;
+    if (!f->tmp_path) {
+        if (fflush(f->fp) != 0 || ferror(f->fp))
+            ok = err_set(err, "error writing standard output: %s", strerror(errno));
+        free_afile(f);
+        return ok;
+    }
+    if (fflush(f->fp) != 0 || ferror(f->fp))
+        ok = err_set(err, "%s: write error: %s", f->path, strerror(errno));
+    if (fclose(f->fp) != 0 && ok)
+        ok = err_set(err, "%s: write error on close: %s", f->path, strerror(errno));
+    if (ok && rename(f->tmp_path, f->path) != 0)
+        ok = err_set(err, "%s: cannot rename temporary file into place: %s", f->path, strerror(errno));
+    if (!ok)
+        unlink(f->tmp_path);
+    free_afile(f);
+    return ok;
+}
+
+void afile_abort(AFile *f)
+{
+    if (!f)
+        return;
+    if (f->tmp_path) {
+        fclose(f->fp);
+        unlink(f->tmp_path);
+    } else {
+        fflush(f->fp);
+    }
+    free_afile(f);
+}
+
+bool afile_write_all(const char *path, const void *data, size_t bytes, Err *err)
+{
+    AFile *f = afile_open(path, err);
+    if (!f)
+        return false;
+    if (bytes && fwrite(data, 1, bytes, afile_stream(f)) != bytes) {
+        err_set(err, "%s: write error: %s", path, strerror(errno));
+        afile_abort(f);
+        return false;
+    }
+    return afile_commit(f, err);
+}

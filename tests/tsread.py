@@ -27,3 +27,17 @@ def records(path):
         assert crc == zlib.crc32(data, zlib.crc32(meta)), "bad payload checksum"
         kv = dict(line.split("=", 1) for line in meta.decode().split("\n") if line)
         yield kv, np.frombuffer(data, DTYPES[dtype]).reshape(dims)
+
+
+def write(path, recs):
+    """Writes (metadata dict, numpy array) pairs as a stream."""
+    codes = {np.dtype(v): k for k, v in DTYPES.items()}
+    with open(path, "wb") as f:
+        for meta, a in recs:
+            a = np.ascontiguousarray(a, a.dtype.newbyteorder("<"))
+            m = "".join(f"{k}={v}\n" for k, v in meta.items()).encode()
+            dims = list(a.shape) + [0] * (4 - a.ndim)
+            h = b"ADTS" + bytes([1, codes[a.dtype], a.ndim, 0]) + struct.pack("<4QQI", *dims, a.nbytes, len(m))
+            h += struct.pack("<I", zlib.crc32(h))
+            data = a.tobytes()
+            f.write(h + m + data + struct.pack("<I", zlib.crc32(data, zlib.crc32(m))))

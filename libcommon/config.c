@@ -233,7 +233,7 @@ static bool parse_int(const char *s, int64_t *out)
     return true;
 }
 
-static bool parse_double(const char *s, double *out)
+bool config_parse_double(const char *s, double *out)
 {
     char *end;
     errno = 0;
@@ -298,7 +298,7 @@ static bool type_ok(ConfigType t, const char *v)
     case CONFIG_INT:
         return parse_int(v, &i);
     case CONFIG_DOUBLE:
-        return parse_double(v, &d);
+        return config_parse_double(v, &d);
     case CONFIG_BOOL:
         return parse_bool(v, &b);
     case CONFIG_INT_LIST:
@@ -385,7 +385,7 @@ bool config_get_double(const Config *c, const char *key, double *out, Err *err)
     const char *v;
     if (!get_raw(c, key, &v, err))
         return false;
-    if (!parse_double(v, out))
+    if (!config_parse_double(v, out))
         return err_set(err, "%s: %s = '%s' is not a number", config_origin(c, key), key, v);
     return true;
 }

@@ -94,6 +94,9 @@ bool config_get_int_list(const Config *c, const char *key, int64_t *out, int max
 size_t config_count(const Config *c);
 const char *config_key_at(const Config *c, size_t i);
 
+/* Checked decimal/exponent number parsing (the whole string, finite). */
+bool config_parse_double(const char *s, double *out);
+
 /* Canonical text: sorted `key=value\n` lines; malloc'd, owned by the caller. */
 char *config_to_text(const Config *c, size_t *len, Err *err);
 

@@ -262,6 +262,20 @@ static void test_oversized(void **state)
     assert_false(image_alloc(&b, 65536, 65536, 4, 16, &err));
     assert_non_null(strstr(err.msg, "exceeds"));
     image_fini(&a);
+    // A caller's lower limit is enforced by every decoder.
+    make_image(&a, 64, 32, 1, 8);
+    for (int f = IMAGE_FORMAT_PNG; f < IMAGE_FORMAT_COUNT; f++) {
+        ImageWriteOptions o = {.format = (ImageFormat)f, .png_level = -1};
+        assert_true(image_encode(&a, &o, &buf, &n, &err));
+        err_clear(&err);
+        assert_false(image_decode_max(buf, n, "small", 64 * 32 - 1, &b, &err));
+        assert_non_null(strstr(err.msg, "exceeds the limit of 2047 bytes"));
+        err_clear(&err);
+        assert_true(image_decode_max(buf, n, "small", 64 * 32 * 4, &b, &err));
+        free(buf);
+    }
+    image_fini(&a);
+    image_fini(&b);
 }
 
 static void test_records(void **state)

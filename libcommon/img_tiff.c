@@ -221,6 +221,24 @@ static bool read_rgba(TIFF *tif, TiffMem *m, uint32_t w, uint32_t h, bool grey, 
     return true;
 }
 
+// Every strip or tile must have data inside the file. libtiff reads a strip
+// without bytes as zeros (sparse files), so without this check a 100-byte
+// file could make us allocate and write out a gigabyte of nothing.
+static bool check_chunks(TIFF *tif, size_t file_bytes, Err *err)
+{
+    const bool tiled = TIFFIsTiled(tif);
+    const uint32_t count = tiled ? TIFFNumberOfTiles(tif) : TIFFNumberOfStrips(tif);
+    if (count == 0)
+        return err_set(err, "TIFF without strips or tiles");
+    for (uint32_t i = 0; i < count; i++) {
+        uint64_t offset = TIFFGetStrileOffset(tif, i), bytes = TIFFGetStrileByteCount(tif, i);
+        if (bytes == 0 || offset > file_bytes || bytes > file_bytes - offset)
+            return err_set(err, "TIFF %s %u %s", tiled ? "tile" : "strip", i,
+                           bytes == 0 ? "has no data" : "lies outside the file (truncated file?)");
+    }
+    return true;
+}
+
 bool img_tiff_decode(const unsigned char *buf, size_t n, size_t max_bytes, Image *img, Err *err)
 {
     TiffMem m = {.in = buf, .in_len = n};
@@ -243,6 +261,8 @@ bool img_tiff_decode(const unsigned char *buf, size_t n, size_t max_bytes, Image
     // Geometry first, before anything is allocated.
     if (ok && !img_check_geometry(w, h, 1, 8, max_bytes, err))
         ok = false;
+    if (ok)
+        ok = check_chunks(tif, n, err);
     if (ok && format != SAMPLEFORMAT_UINT)
         ok = err_set(err, "TIFF sample format %u not supported (unsigned integers only)", format);
     bool colour = photometric == PHOTOMETRIC_RGB;

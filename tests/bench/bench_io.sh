@@ -15,11 +15,11 @@ $PY -c 'import numpy, PIL' 2>/dev/null && have_py=1
 secs() { # command... -> wall seconds of one run
   local t0 t1
   t0=$(date +%s.%N); "$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; echo nan; return; }
-  t1=$(date +%s.%N); echo "$t1 - $t0" | bc -l | xargs printf '%.3f'
+  t1=$(date +%s.%N); awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'
 }
 row() { printf '%-44s %10s %12s %10s\n' "$@"; }
 row "task" "adkit s" "python s" "ratio"
-ratio() { [ "$2" = "-" ] && echo "-" || echo "$2 / $1" | bc -l | xargs printf '%.1fx'; }
+ratio() { [ "$2" = "-" ] && echo "-" || awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1fx", b / a }'; }
 
 if [ -f "$FMNIST/train-images-idx3-ubyte.gz" ]; then
   a=$(secs ad-import fashion-mnist --root "$FMNIST" -o "$T/fm.ts")

@@ -172,19 +172,31 @@ static char *slurp(FILE *fp, const char *name, size_t *bytes, Err *err)
     return buf;
 }
 
-bool textlist_read(const char *path, TextList *list, Err *err)
+char *tsv_read_file(const char *path, size_t *bytes, Err *err)
 {
-    memset(list, 0, sizeof *list);
     bool is_stdin = strcmp(path, "-") == 0;
     FILE *fp = is_stdin ? stdin : fopen(path, "rb");
     if (!fp)
-        return err_set(err, "%s: cannot open: %s", path, strerror(errno));
-    size_t bytes = 0;
-    char *buf = slurp(fp, is_stdin ? "stdin" : path, &bytes, err);
+        return err_set(err, "%s: cannot open: %s", path, strerror(errno)), NULL;
+    char *buf = slurp(fp, is_stdin ? "stdin" : path, bytes, err);
     if (!is_stdin)
         fclose(fp);
+    return buf;
+}
+
+bool textlist_read(const char *path, TextList *list, Err *err)
+{
+    memset(list, 0, sizeof *list);
+    size_t bytes = 0;
+    char *buf = tsv_read_file(path, &bytes, err);
     if (!buf)
         return false;
+    return textlist_parse(buf, bytes, path, list, err);
+}
+
+bool textlist_parse(char *buf, size_t bytes, const char *path, TextList *list, Err *err)
+{
+    memset(list, 0, sizeof *list);
     if (memchr(buf, 0, bytes)) {
         free(buf);
         return err_set(err, "%s: NUL byte in a text list (is it a binary file?)", path);

@@ -84,6 +84,15 @@ typedef struct TextList {
  * textlist_fini). On failure list is left empty. */
 bool textlist_read(const char *path, TextList *list, Err *err);
 
+/* Splits buf (bytes long, NUL-terminated at buf[bytes], malloc'd) into a
+ * list as textlist_read does; the list takes ownership of buf, also on
+ * failure. name is used in messages. */
+bool textlist_parse(char *buf, size_t bytes, const char *name, TextList *list, Err *err);
+
+/* Reads a whole file ("-" = standard input) into a malloc'd buffer with a
+ * NUL after the last byte; *bytes excludes it. */
+char *tsv_read_file(const char *path, size_t *bytes, Err *err);
+
 /* Frees what textlist_read allocated; the struct may be reused. */
 void textlist_fini(TextList *list);
 

@@ -237,7 +237,13 @@ int main(int argc, char **argv)
     Err err = {0};
     char images[4096];
     snprintf(images, sizeof images, "%s/images", opt.outdir);
-    mkdir(opt.outdir, 0777);
+    // mkdir -p: every prefix of the images folder.
+    for (char *s = images + 1; *s; s++)
+        if (*s == '/') {
+            *s = 0;
+            mkdir(images, 0777);
+            *s = '/';
+        }
     mkdir(images, 0777);
     struct stat sb;
     if (stat(images, &sb) != 0 || !S_ISDIR(sb.st_mode)) {

@@ -470,10 +470,10 @@ static const char *const NIH_VIEWS[2] = {"AP", "PA"};
 bool folds_make_nih_split(const NihEntries *t, const TextList *train_val, const TextList *test, FileSet *out,
                           Err *err)
 {
-    IdSet *tr = list_set(train_val, "train/val list", err);
-    IdSet *te = tr ? list_set(test, "test list", err) : NULL;
+    IdSet *tr = list_set(train_val, train_val->name, err);
+    IdSet *te = tr ? list_set(test, test->name, err) : NULL;
     Names nt = {0}, ns = {0}, as = {0};
-    bool ok = te && all_in_table(t, train_val, "train/val list", err) && all_in_table(t, test, "test list", err);
+    bool ok = te && all_in_table(t, train_val, train_val->name, err) && all_in_table(t, test, test->name, err);
     for (int v = 0; ok && v < 2; v++) {
         nt.n = ns.n = as.n = 0;
         for (size_t i = 0; ok && i < t->n; i++) {
@@ -520,11 +520,11 @@ static int cmp_patient(const void *a, const void *b)
 bool folds_make_nih(const NihEntries *t, const TextList *train_val, const char *valid_label, int n_folds,
                     uint64_t seed, FileSet *out, Err *err)
 {
-    IdSet *tr = list_set(train_val, "train/val list", err);
+    IdSet *tr = list_set(train_val, train_val->name, err);
     int64_t *patients = NULL, *train_p = NULL;
     PatientRole *roles = NULL;
     Names lists[4] = {{0}};
-    bool ok = tr && all_in_table(t, train_val, "train/val list", err);
+    bool ok = tr && all_in_table(t, train_val, train_val->name, err);
     if (ok)
         ok = fileset_addf(out, "validation_classes/nih.csv", err, "Valid Labels\n%s\n", valid_label);
     for (int v = 0; ok && v < 2; v++) {
@@ -680,8 +680,8 @@ bool folds_make_camelyon16(const TextList *normal_train, const TextList *tumor_t
     Names uniq = {0}, lists[4] = {{0}};
     int64_t *order = NULL, *part = NULL;
     unsigned char *mark = NULL;
-    bool ok = nlen && tlen && slide_names(normal_train, "normal train list", nlen, err) &&
-              slide_names(tumor_train, "tumor train list", tlen, err);
+    bool ok = nlen && tlen && slide_names(normal_train, normal_train->name, nlen, err) &&
+              slide_names(tumor_train, tumor_train->name, tlen, err);
     if (!ok)
         goto done;
     if (normal_train->n < (size_t)n_folds) {

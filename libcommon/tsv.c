@@ -68,6 +68,20 @@ TsvReader *tsv_open(const char *path, Err *err)
     return r;
 }
 
+TsvReader *tsv_open_stream(FILE *fp, const char *name, Err *err)
+{
+    TsvReader *r = xcalloc_array(1, sizeof *r, err);
+    if (!r)
+        return NULL;
+    if (!(r->name = xstrdup(name, err))) {
+        free(r);
+        return NULL;
+    }
+    r->fp = fp;
+    r->own = false;
+    return r;
+}
+
 int tsv_read_line(TsvReader *r, char ***fields, size_t *nfields, Err *err)
 {
     errno = 0;
@@ -205,6 +219,11 @@ bool textlist_parse(char *buf, size_t bytes, const char *path, TextList *list, E
     for (size_t i = 0; i < bytes; i++)
         lines += buf[i] == '\n';
     TextList l = {.buf = buf};
+    l.name = xstrdup(strcmp(path, "-") == 0 ? "stdin" : path, err);
+    if (!l.name) {
+        free(buf);
+        return false;
+    }
     l.items = xmalloc_array(lines, sizeof *l.items, err);
     l.line = xmalloc_array(lines, sizeof *l.line, err);
     if (!l.items || !l.line) {
@@ -238,5 +257,6 @@ void textlist_fini(TextList *list)
     free(list->items);
     free(list->line);
     free(list->buf);
+    free(list->name);
     memset(list, 0, sizeof *list);
 }

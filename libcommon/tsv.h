@@ -53,6 +53,10 @@ typedef struct TsvReader TsvReader;
 /* Opens a file ("-" = standard input, named "stdin" in messages). */
 TsvReader *tsv_open(const char *path, Err *err);
 
+/* Wraps an open stream (not closed by tsv_close); name is used in
+ * messages. */
+TsvReader *tsv_open_stream(FILE *fp, const char *name, Err *err);
+
 /* Reads the next line and splits it at tabs in place. *fields points to
  * *nfields NUL-terminated fields (at least one; an empty line gives one empty
  * field), borrowed until the next call. Returns 1 for a line, 0 at end of
@@ -78,6 +82,7 @@ typedef struct TextList {
     int64_t *line;   /* line number of each item (1-based), owned */
     size_t n;        /* number of items */
     char *buf;       /* the file's bytes, owned */
+    char *name;      /* the path as given ("stdin" for "-"), owned; for messages */
 } TextList;
 
 /* Reads path ("-" = standard input) into list (caller-allocated; freed with

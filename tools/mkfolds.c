@@ -106,7 +106,11 @@ static int run_check(const char *dir)
     Err err = {0};
     FoldsCheckRow *rows;
     size_t n;
-    bool ok = folds_check(dir, opt.allow_overlap, &rows, &n, &err);
+    // The table is data: printed only when the whole folder checked out.
+    if (!folds_check(dir, opt.allow_overlap, &rows, &n, &err)) {
+        free(rows);
+        return cli_report(&err);
+    }
     printf("set\ttrain\tval\ttest_normal\ttest_anomaly\tanomaly_train\toverlap\n");
     for (size_t i = 0; i < n; i++) {
         printf("%s\t", rows[i].set);
@@ -118,8 +122,11 @@ static int run_check(const char *dir)
         print_count(rows[i].overlap, "\n");
     }
     free(rows);
-    fflush(stdout);
-    return ok ? 0 : cli_report(&err);
+    if (fflush(stdout) != 0) {
+        cli_warn("error writing standard output");
+        return 1;
+    }
+    return 0;
 }
 
 static bool need(const char *value, const char *option, const char *sub, int *rc)

@@ -343,7 +343,13 @@ static void process(const char *path, int size, bool want_pixels, Result *r)
     char *out_path = NULL;
     err_clear(&r->err);
     r->pixels = malloc((size_t)size * size);
-    if (!r->pixels || (opt.outdir && asprintf(&out_path, "%s/%s", opt.outdir, base_name(path)) < 0)) {
+    // The output keeps the input's name; only a non-PNG input changes its
+    // extension, since the output is always a PNG.
+    const char *name = base_name(path), *dot = strrchr(name, '.');
+    int stem = dot && dot != name && image_format_from_name(name) != IMAGE_FORMAT_PNG ? (int)(dot - name)
+                                                                                       : (int)strlen(name);
+    const char *ext = stem < (int)strlen(name) ? ".png" : "";
+    if (!r->pixels || (opt.outdir && asprintf(&out_path, "%s/%.*s%s", opt.outdir, stem, name, ext) < 0)) {
         out_path = NULL;
         err_set(&r->err, "%s: out of memory", path);
     } else {

@@ -353,12 +353,58 @@ static void test_text_form(void **state)
     assert_memory_equal(&s, &keep, sizeof s);
 }
 
+// A batch equals the per-record calls with the same streams, for any
+// thread count; a bad record is named.
+static void test_batch(void **state)
+{
+    (void)state;
+    enum { N = 9, H = 40, W = 36 };
+    TRecord recs[N];
+    const TRecord *ptrs[N];
+    Err err = {0};
+    for (int i = 0; i < N; i++) {
+        trecord_init(&recs[i]);
+        int64_t dims[3] = {3, H, W};
+        assert_true(trecord_set_shape(&recs[i], TDTYPE_U8, 3, dims, &err));
+        for (size_t k = 0; k < recs[i].data_bytes; k++)
+            ((uint8_t *)recs[i].data)[k] = (uint8_t)(noise32(i, (uint32_t)k, 0, 0));
+        assert_true(trecord_meta_setf(&recs[i], &err, "id", "img%d", i));
+        ptrs[i] = &recs[i];
+    }
+    TransformSpec spec = transform_spec_camelyon16(16, true, true, true);
+    uint64_t streams[N];
+    for (int i = 0; i < N; i++)
+        streams[i] = 1000 + (uint64_t)i * 7;
+    size_t each = 3 * 16 * 16;
+    float *one = malloc(N * each * sizeof *one), *b1 = malloc(N * each * sizeof *b1), *b2 = malloc(N * each * sizeof *b2);
+    for (int i = 0; i < N; i++) {
+        Rng rng;
+        rng_init_stream(&rng, 5, streams[i]);
+        assert_true(transform_record(&spec, &recs[i], one + i * each, &rng, &err));
+    }
+    assert_true(transform_batch(&spec, ptrs, N, b1, 5, streams, 1, &err));
+    assert_true(transform_batch(&spec, ptrs, N, b2, 5, streams, 3, &err));
+    assert_memory_equal(one, b1, N * each * sizeof *one);
+    assert_memory_equal(b1, b2, N * each * sizeof *one);
+    // A record too small for the crop: named by position and id, dst zeroed.
+    int64_t small[3] = {3, 8, 8};
+    assert_true(trecord_set_shape(&recs[6], TDTYPE_U8, 3, small, &err));
+    assert_false(transform_batch(&spec, ptrs, N, b1, 5, NULL, 2, &err));
+    assert_non_null(strstr(err.msg, "batch record 6, id img6"));
+    for (size_t k = 0; k < N * each; k++)
+        assert_true(b1[k] == 0.0f);
+    for (int i = 0; i < N; i++)
+        trecord_fini(&recs[i]);
+    free(one), free(b1), free(b2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pillow_fixtures), cmocka_unit_test(test_random_steps),
         cmocka_unit_test(test_pad_and_tensor),  cmocka_unit_test(test_records),
         cmocka_unit_test(test_errors),          cmocka_unit_test(test_text_form),
+        cmocka_unit_test(test_batch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -235,8 +235,11 @@ static bool add_data_entry(PathList *l, const char *csv, const char *root, Err *
         lineno++;
         while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
             line[--n] = 0;
-        // The real file has no quoted fields; split on commas.
+        // The real file has no quoted fields; split on commas. A UTF-8 byte
+        // order mark (spreadsheet exports add one) is not part of the name.
         char *field = line, *save = NULL;
+        if (lineno == 1 && strncmp(field, "\xEF\xBB\xBF", 3) == 0)
+            field += 3;
         int col = 0;
         char *tok = strtok_r(field, ",", &save);
         if (column < 0) {

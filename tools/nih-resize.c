@@ -237,13 +237,14 @@ static bool add_data_entry(PathList *l, const char *csv, const char *root, Err *
             line[--n] = 0;
         // The real file has no quoted fields; split on commas. A UTF-8 byte
         // order mark (spreadsheet exports add one) is not part of the name.
-        char *field = line, *save = NULL;
+        char *field = line;
         if (lineno == 1 && strncmp(field, "\xEF\xBB\xBF", 3) == 0)
             field += 3;
         int col = 0;
-        char *tok = strtok_r(field, ",", &save);
+        // strsep keeps empty fields, so column numbers stay right.
+        char *tok = strsep(&field, ",");
         if (column < 0) {
-            for (; tok; tok = strtok_r(NULL, ",", &save), col++)
+            for (; tok; tok = strsep(&field, ","), col++)
                 if (strcmp(tok, "Image Index") == 0)
                     column = col;
             if (column < 0)
@@ -253,7 +254,7 @@ static bool add_data_entry(PathList *l, const char *csv, const char *root, Err *
         if (n == 0)
             continue;
         while (tok && col < column) {
-            tok = strtok_r(NULL, ",", &save);
+            tok = strsep(&field, ",");
             col++;
         }
         if (!tok || !tok[0]) {

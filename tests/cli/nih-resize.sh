@@ -95,6 +95,10 @@ grep -q "^$T/mixed/garbage.png	" "$T/mout/failures.txt" || fail "failures.txt fo
 sed '2s/^[^,]*/99999999_000.png/' "$T/nih/Data_Entry_2017.csv" > "$T/nih/missing.csv"
 expect_fail 1 "99999999_000.png" nih-resize --data-entry "$T/nih/missing.csv" --root "$T/nih" --stream "$T/m.ts"
 [ "$(ad-inspect "$T/m.ts" | head -n 1)" = "39 records" ] || fail "stream should hold the 39 good images"
+# A Data_Entry without the column is refused before anything is written.
+printf 'Name,Finding Labels\nx.png,No Finding\n' > "$T/bad.csv"
+expect_fail 1 "bad.csv:1: no 'Image Index' column" nih-resize --data-entry "$T/bad.csv" -o "$T/never"
+[ ! -e "$T/never" ] || fail "output folder created for a bad Data_Entry"
 # Fixing the inputs and rerunning clears the failures list.
 rm "$T/mixed/trunc.png" "$T/mixed/garbage.png"
 nih-resize -o "$T/mout" "$T/mixed" || fail "rerun after the fix"

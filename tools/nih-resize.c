@@ -399,7 +399,10 @@ static bool make_dirs(const char *path, Err *err)
 
 static bool write_failures(const char *path, char **paths, char **errors, size_t n, Err *err)
 {
+    struct stat st;
     if (n == 0) { // nothing failed: drop a list left by an earlier run
+        if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
+            return true;
         if (unlink(path) != 0 && errno != ENOENT)
             return err_set(err, "%s: cannot remove: %s", path, strerror(errno));
         return true;
@@ -416,6 +419,17 @@ static bool write_failures(const char *path, char **paths, char **errors, size_t
         fprintf(afile_stream(f), "%s\t%s\n", paths[i], why);
     }
     return afile_commit(f, err);
+}
+
+/* Output files are replaced by renaming a temporary file onto them, which
+ * must not happen to a device or a pipe (/dev/null, a FIFO): those are
+ * refused, and '-' is the way to standard output. */
+static bool regular_or_absent(const char *path, const char *option, Err *err)
+{
+    struct stat st;
+    if (strcmp(path, "-") == 0 || stat(path, &st) != 0 || S_ISREG(st.st_mode))
+        return true;
+    return err_set(err, "%s %s: not a regular file (use '-' for standard output)", option, path);
 }
 
 static bool collect_inputs(PathList *in, int argc, char **argv, int first, Err *err)
@@ -462,7 +476,9 @@ int main(int argc, char **argv)
     Err err = {0};
     PathList in = {0};
     int size = (int)opt.size;
-    bool ok = collect_inputs(&in, argc, argv, first, &err) && (!opt.outdir || make_dirs(opt.outdir, &err));
+    bool ok = (!opt.stream || regular_or_absent(opt.stream, "--stream", &err)) &&
+              (!failures || regular_or_absent(failures, "--failures", &err)) &&
+              collect_inputs(&in, argc, argv, first, &err) && (!opt.outdir || make_dirs(opt.outdir, &err));
     TStreamWriter *w = ok && opt.stream ? tstream_create(opt.stream, &err) : NULL;
     ok = ok && (!opt.stream || w);
     // Images are converted in windows of a few per thread, so memory stays

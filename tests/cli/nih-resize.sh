@@ -120,6 +120,10 @@ grep -q "^$T/mixed/garbage.png	" "$T/mout/failures.txt" || fail "failures.txt fo
 sed '2s/^[^,]*/99999999_000.png/' "$T/nih/Data_Entry_2017.csv" > "$T/nih/missing.csv"
 expect_fail 1 "99999999_000.png" nih-resize --data-entry "$T/nih/missing.csv" --root "$T/nih" --stream "$T/m.ts"
 [ "$(ad-inspect "$T/m.ts" | head -n 1)" = "39 records" ] || fail "stream should hold the 39 good images"
+# Devices and pipes are not replaced by the atomic rename: refused.
+mkfifo "$T/fifo"
+expect_fail 1 "--stream .*fifo: not a regular file" nih-resize --stream "$T/fifo" "$T/mixed"
+[ -p "$T/fifo" ] || fail "the FIFO was replaced"
 # A Data_Entry without the column is refused before anything is written.
 printf 'Name,Finding Labels\nx.png,No Finding\n' > "$T/bad.csv"
 expect_fail 1 "bad.csv:1: no 'Image Index' column" nih-resize --data-entry "$T/bad.csv" -o "$T/never"

@@ -344,36 +344,45 @@ static bool load_conv_weights(BinReader *br, NcnnLayer *layer)
     return true;
 }
 
-NcnnNet *ncnn_net_load(const char *param_path, const char *bin_path, Err *err)
+NcnnNet *ncnn_net_parse(const char *param_text, size_t param_bytes, const void *bin, size_t bin_bytes,
+                        const char *param_name, const char *bin_name, Err *err)
 {
-    size_t text_bytes, bin_bytes;
-    unsigned char *bin = NULL;
-    NcnnNet *net = xcalloc_array(1, sizeof *net, err);
-    char *text = net ? read_file(param_path, MAX_PARAM_BYTES, &text_bytes, err) : NULL;
-    if (!text || memchr(text, 0, text_bytes)) {
-        if (text)
-            err_set(err, "%s: NUL byte in a text file", param_path);
-        goto fail;
+    if (memchr(param_text, 0, param_bytes)) {
+        err_set(err, "%s: NUL byte in a text file", param_name);
+        return NULL;
     }
-    if (!parse_param(net, param_path, text, err))
+    NcnnNet *net = xcalloc_array(1, sizeof *net, err);
+    char *text = net ? xmalloc_array(param_bytes + 1, 1, err) : NULL;
+    if (!text)
         goto fail;
-    if (!(bin = (unsigned char *)read_file(bin_path, MAX_BIN_BYTES, &bin_bytes, err)))
+    memcpy(text, param_text, param_bytes);
+    text[param_bytes] = 0;
+    if (!parse_param(net, param_name, text, err))
         goto fail;
-    BinReader br = {.path = bin_path, .data = bin, .n = bin_bytes, .err = err};
+    BinReader br = {.path = bin_name, .data = bin, .n = bin_bytes, .err = err};
     for (int i = 0; i < net->layer_count; i++)
         if (net->layers[i].type == NCNN_CONVOLUTION && !load_conv_weights(&br, &net->layers[i]))
             goto fail;
     if (br.pos != br.n) {
         err_set(err, "%s: %zu bytes left over after the last layer's weights: the .bin does not match the .param",
-                bin_path, br.n - br.pos);
+                bin_name, br.n - br.pos);
         goto fail;
     }
     free(text);
-    free(bin);
     return net;
 fail:
     free(text);
-    free(bin);
     ncnn_net_free(net);
     return NULL;
+}
+
+NcnnNet *ncnn_net_load(const char *param_path, const char *bin_path, Err *err)
+{
+    size_t text_bytes, bin_bytes;
+    char *text = read_file(param_path, MAX_PARAM_BYTES, &text_bytes, err);
+    char *bin = text ? read_file(bin_path, MAX_BIN_BYTES, &bin_bytes, err) : NULL;
+    NcnnNet *net = bin ? ncnn_net_parse(text, text_bytes, bin, bin_bytes, param_path, bin_path, err) : NULL;
+    free(text);
+    free(bin);
+    return net;
 }

@@ -75,6 +75,11 @@ typedef struct NcnnNet {
 /* Parses param_path and loads bin_path. NULL with err set on failure. */
 NcnnNet *ncnn_net_load(const char *param_path, const char *bin_path, Err *err);
 
+/* The same from memory: param_text (param_bytes, not NUL-terminated) and
+ * bin (bin_bytes); the names are used in messages. Nothing is borrowed. */
+NcnnNet *ncnn_net_parse(const char *param_text, size_t param_bytes, const void *bin, size_t bin_bytes,
+                        const char *param_name, const char *bin_name, Err *err);
+
 /* Frees the net; NULL is fine. */
 void ncnn_net_free(NcnnNet *net);
 

@@ -32,9 +32,8 @@ struct SqueezeNet {
     int side;
 };
 
-static bool layer_error(const SqueezeNet *net, const NcnnLayer *l, const char *what, Err *err)
+static bool layer_error(const NcnnLayer *l, const char *what, Err *err)
 {
-    (void)net;
     return err_set(err, "layer %s (%s): %s", l->name, ncnn_layer_type_name(l->type), what);
 }
 
@@ -47,22 +46,21 @@ static int64_t caffe_pool_size(int64_t in, int kernel, int stride, int pad)
     return out;
 }
 
-static bool plan_conv(SqueezeNet *net, const NcnnLayer *l, LayerPlan *p, const BlobShape *in, BlobShape *out,
-                      Err *err)
+static bool plan_conv(const NcnnLayer *l, LayerPlan *p, const BlobShape *in, BlobShape *out, Err *err)
 {
     int oc = ncnn_layer_int(l, 0, 0), k = ncnn_layer_int(l, 1, 0), stride = ncnn_layer_int(l, 3, 1);
     int pad = ncnn_layer_int(l, 4, 0), act = ncnn_layer_int(l, 9, 0);
     if (ncnn_layer_int(l, 11, k) != k || ncnn_layer_int(l, 13, stride) != stride ||
         ncnn_layer_int(l, 14, pad) != pad || ncnn_layer_int(l, 15, pad) != pad || ncnn_layer_int(l, 16, pad) != pad)
-        return layer_error(net, l, "only square kernels, strides and paddings are supported", err);
+        return layer_error(l, "only square kernels, strides and paddings are supported", err);
     if (ncnn_layer_int(l, 2, 1) != 1 || ncnn_layer_int(l, 12, 1) != 1)
-        return layer_error(net, l, "dilation is not supported", err);
+        return layer_error(l, "dilation is not supported", err);
     if (ncnn_layer_int(l, 8, 0) != 0)
-        return layer_error(net, l, "int8 convolution is not supported", err);
+        return layer_error(l, "int8 convolution is not supported", err);
     if (act != 0 && act != 1)
-        return layer_error(net, l, "only ReLU (9=1) or no activation is supported", err);
+        return layer_error(l, "only ReLU (9=1) or no activation is supported", err);
     if (oc < 1 || k < 1 || stride < 1 || pad < 0 || in->h + 2 * pad < k || in->w + 2 * pad < k)
-        return layer_error(net, l, "kernel, stride or padding does not fit its input", err);
+        return layer_error(l, "kernel, stride or padding does not fit its input", err);
     if (l->weight_count != (int64_t)oc * in->c * k * k) {
         err_set(err, "layer %s (Convolution): %lld weights, expected %d x %lld x %d x %d", l->name,
                 (long long)l->weight_count, oc, (long long)in->c, k, k);
@@ -73,27 +71,26 @@ static bool plan_conv(SqueezeNet *net, const NcnnLayer *l, LayerPlan *p, const B
     return true;
 }
 
-static bool plan_pool(SqueezeNet *net, const NcnnLayer *l, LayerPlan *p, const BlobShape *in, BlobShape *out,
-                      Err *err)
+static bool plan_pool(const NcnnLayer *l, LayerPlan *p, const BlobShape *in, BlobShape *out, Err *err)
 {
     int type = ncnn_layer_int(l, 0, 0), k = ncnn_layer_int(l, 1, 0), stride = ncnn_layer_int(l, 2, 1);
     int pad = ncnn_layer_int(l, 3, 0);
     if (ncnn_layer_int(l, 4, 0)) { // global pooling
         if (type != 1)
-            return layer_error(net, l, "only global average pooling is supported", err);
+            return layer_error(l, "only global average pooling is supported", err);
         *p = (LayerPlan){.global_avg = true};
         *out = (BlobShape){in->c, 1, 1};
         return true;
     }
     if (type != 0)
-        return layer_error(net, l, "only max pooling is supported for windows", err);
+        return layer_error(l, "only max pooling is supported for windows", err);
     if (ncnn_layer_int(l, 5, 0) != 0)
-        return layer_error(net, l, "only Caffe-style (pad_mode 0) pooling is supported", err);
+        return layer_error(l, "only Caffe-style (pad_mode 0) pooling is supported", err);
     if (ncnn_layer_int(l, 11, k) != k || ncnn_layer_int(l, 12, stride) != stride ||
         ncnn_layer_int(l, 13, pad) != pad || ncnn_layer_int(l, 14, pad) != pad || ncnn_layer_int(l, 15, pad) != pad)
-        return layer_error(net, l, "only square windows, strides and paddings are supported", err);
+        return layer_error(l, "only square windows, strides and paddings are supported", err);
     if (k < 1 || stride < 1 || pad < 0 || pad >= k || in->h + 2 * pad < k || in->w + 2 * pad < k)
-        return layer_error(net, l, "window, stride or padding does not fit its input", err);
+        return layer_error(l, "window, stride or padding does not fit its input", err);
     *p = (LayerPlan){.kernel = k, .stride = stride, .pad = pad};
     *out = (BlobShape){in->c, caffe_pool_size(in->h, k, stride, pad), caffe_pool_size(in->w, k, stride, pad)};
     return true;
@@ -112,42 +109,42 @@ static bool plan_net(SqueezeNet *net, Err *err)
         int want_out = l->type == NCNN_SPLIT ? -1 : 1;
         if ((want_in >= 0 && l->n_in != want_in) || (want_in < 0 && l->n_in < 1) ||
             (want_out >= 0 && l->n_out != want_out) || (want_out < 0 && l->n_out < 1))
-            return layer_error(net, l, "wrong number of input or output blobs", err);
+            return layer_error(l, "wrong number of input or output blobs", err);
         BlobShape out;
         switch (l->type) {
         case NCNN_INPUT: {
             int w = ncnn_layer_int(l, 0, 0), h = ncnn_layer_int(l, 1, 0), c = ncnn_layer_int(l, 2, 0);
             if (net->input_blob >= 0)
-                return layer_error(net, l, "a second Input layer", err);
+                return layer_error(l, "a second Input layer", err);
             if (w != h || w < 1 || w > MAX_SIDE || c != 3)
-                return layer_error(net, l, "the input must be 3 x S x S", err);
+                return layer_error(l, "the input must be 3 x S x S", err);
             net->input_blob = l->out[0];
             net->side = w;
             out = (BlobShape){c, h, w};
             break;
         }
         case NCNN_CONVOLUTION:
-            if (!plan_conv(net, l, p, in, &out, err))
+            if (!plan_conv(l, p, in, &out, err))
                 return false;
             break;
         case NCNN_POOLING:
-            if (!plan_pool(net, l, p, in, &out, err))
+            if (!plan_pool(l, p, in, &out, err))
                 return false;
             break;
         case NCNN_CONCAT:
             if (ncnn_layer_int(l, 0, 0) != 0)
-                return layer_error(net, l, "only channel concatenation is supported", err);
+                return layer_error(l, "only channel concatenation is supported", err);
             out = (BlobShape){0, in->h, in->w};
             for (int k = 0; k < l->n_in; k++) {
                 const BlobShape *s = &net->shapes[l->in[k]];
                 if (s->h != in->h || s->w != in->w)
-                    return layer_error(net, l, "inputs differ in height or width", err);
+                    return layer_error(l, "inputs differ in height or width", err);
                 out.c += s->c;
             }
             break;
         case NCNN_SOFTMAX:
             if (ncnn_layer_int(l, 0, 0) != 0)
-                return layer_error(net, l, "only channel softmax is supported", err);
+                return layer_error(l, "only channel softmax is supported", err);
             out = *in;
             break;
         default: // NCNN_SPLIT
@@ -162,22 +159,29 @@ static bool plan_net(SqueezeNet *net, Err *err)
     return true;
 }
 
-SqueezeNet *squeezenet_load(const char *param_path, const char *bin_path, Err *err)
+SqueezeNet *squeezenet_new(NcnnNet *ncnn, Err *err)
 {
     SqueezeNet *net = xcalloc_array(1, sizeof *net, err);
-    if (!net || !(net->ncnn = ncnn_net_load(param_path, bin_path, err)))
-        goto fail;
-    if (!(net->shapes = xcalloc_array((size_t)net->ncnn->blob_count, sizeof *net->shapes, err)) ||
-        !(net->plans = xcalloc_array((size_t)net->ncnn->layer_count, sizeof *net->plans, err)))
-        goto fail;
-    if (!plan_net(net, err)) {
-        err_prefix(err, "%s", param_path);
-        goto fail;
+    if (!net) {
+        ncnn_net_free(ncnn);
+        return NULL;
+    }
+    net->ncnn = ncnn;
+    if (!(net->shapes = xcalloc_array((size_t)ncnn->blob_count, sizeof *net->shapes, err)) ||
+        !(net->plans = xcalloc_array((size_t)ncnn->layer_count, sizeof *net->plans, err)) || !plan_net(net, err)) {
+        squeezenet_free(net);
+        return NULL;
     }
     return net;
-fail:
-    squeezenet_free(net);
-    return NULL;
+}
+
+SqueezeNet *squeezenet_load(const char *param_path, const char *bin_path, Err *err)
+{
+    NcnnNet *ncnn = ncnn_net_load(param_path, bin_path, err);
+    SqueezeNet *net = ncnn ? squeezenet_new(ncnn, err) : NULL;
+    if (ncnn && !net)
+        err_prefix(err, "%s", param_path);
+    return net;
 }
 
 void squeezenet_free(SqueezeNet *net)

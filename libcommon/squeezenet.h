@@ -34,12 +34,17 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "ncnn.h"
 
 typedef struct SqueezeNet SqueezeNet;
 
 /* Loads an ncnn .param/.bin pair and checks every layer's shape. NULL with
  * err set on failure. */
 SqueezeNet *squeezenet_load(const char *param_path, const char *bin_path, Err *err);
+
+/* The same from a parsed graph, which the net takes over (it is freed here
+ * on failure too). */
+SqueezeNet *squeezenet_new(NcnnNet *ncnn, Err *err);
 
 /* Frees the net; NULL is fine. */
 void squeezenet_free(SqueezeNet *net);

@@ -22,9 +22,12 @@
  *               fire9/concat, conv10, pool10, prob). Images are resized to
  *               227 x 227 (plain bilinear) and Caffe-normalised.
  *
+ * With -j N, N workers each run a share of every batch on single-threaded
+ * kernels; an image's features depend neither on N nor on the batch size.
+ *
  *     ad-features --net vgg19 --tap r31 --gap < images.ts > feats.ts
  */
-#include <errno.h>
+#include <cblas.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,13 +143,14 @@ typedef struct Extractor {
     char weights_path[4096];
     // vgg19
     Vgg *vgg;
-    NNGraph *graph;
+    NNGraph **graphs; // one per worker
     VggTap tap;
     // squeezenet
     SqueezeNet *squeeze;
     int side;
     // output of one image: (C, H, W) for an input of the batch's size
     int64_t chw[3];
+    int workers; // threads, each running a share of every batch
 } Extractor;
 
 static bool open_vgg(Extractor *ex, Err *err)
@@ -187,9 +191,13 @@ static bool open_vgg(Extractor *ex, Err *err)
                 opt.tap, ex->weights_path, vgg_tap_name(vgg_deepest_tap(ex->vgg)));
         return false;
     }
-    if (!(ex->graph = nn_graph_new(nn_backend_cpu(), err)))
+    if (!(ex->graphs = xcalloc_array((size_t)ex->workers, sizeof *ex->graphs, err)))
         return false;
-    nn_graph_set_grad(ex->graph, false);
+    for (int k = 0; k < ex->workers; k++) {
+        if (!(ex->graphs[k] = nn_graph_new(nn_backend_cpu(), err)))
+            return false;
+        nn_graph_set_grad(ex->graphs[k], false);
+    }
     ex->is_vgg = true;
     return true;
 }
@@ -227,7 +235,9 @@ static bool open_squeezenet(Extractor *ex, Err *err)
 static void close_extractor(Extractor *ex)
 {
     vgg_free(ex->vgg);
-    nn_graph_free(ex->graph);
+    for (int k = 0; ex->graphs && k < ex->workers; k++)
+        nn_graph_free(ex->graphs[k]);
+    free(ex->graphs);
     squeezenet_free(ex->squeeze);
 }
 
@@ -273,34 +283,66 @@ static bool image_shape(const TRecord *rec, const char *where, int64_t chw[3], E
     return true;
 }
 
+// Images [first, last) of worker k out of n: contiguous shares in input order.
+static void share(int count, int k, int n, int *first, int *last)
+{
+    *first = (int)((int64_t)count * k / n);
+    *last = (int)((int64_t)count * (k + 1) / n);
+}
+
+// The first failure of the workers, in worker order.
+static bool gather_errors(const Err *errs, int n, Err *err)
+{
+    for (int k = 0; k < n; k++)
+        if (errs[k].msg[0]) {
+            err_set(err, "%s", errs[k].msg);
+            return false;
+        }
+    return true;
+}
+
 static bool run_vgg(Extractor *ex, Batch *b, Err *err)
 {
     size_t plane = (size_t)(b->c * b->h * b->w);
-    if (!ensure(&b->input, &b->input_cap, plane * (size_t)b->count, err))
+    int down = vgg_tap_downscale(ex->tap);
+    ex->chw[0] = vgg_tap_channels(ex->tap);
+    ex->chw[1] = b->h / down;
+    ex->chw[2] = b->w / down;
+    size_t per_image = (size_t)(ex->chw[0] * ex->chw[1] * ex->chw[2]);
+    if (!ensure(&b->input, &b->input_cap, plane * (size_t)b->count, err) ||
+        !ensure(&b->output, &b->output_cap, per_image * (size_t)b->count, err))
         return false;
-    for (int i = 0; i < b->count; i++) {
-        const uint8_t *px = b->recs[i].data;
-        float *dst = b->input + (size_t)i * plane;
-        // torchvision ToTensor (/255) then Normalize(0.5, 0.5): the paper's [-1, 1] images.
-        for (size_t k = 0; k < plane; k++)
-            dst[k] = ((float)px[k] / 255.0f - 0.5f) / 0.5f;
+    int workers = b->count < ex->workers ? b->count : ex->workers;
+    Err errs[workers];
+    memset(errs, 0, sizeof errs);
+#pragma omp parallel for num_threads(workers) schedule(static, 1)
+    for (int k = 0; k < workers; k++) {
+        int first, last;
+        share(b->count, k, workers, &first, &last);
+        for (int i = first; i < last; i++) {
+            const uint8_t *px = b->recs[i].data;
+            float *dst = b->input + (size_t)i * plane;
+            // torchvision ToTensor (/255) then Normalize(0.5, 0.5): the paper's [-1, 1] images.
+            for (size_t j = 0; j < plane; j++)
+                dst[j] = ((float)px[j] / 255.0f - 0.5f) / 0.5f;
+        }
+        NNGraph *g = ex->graphs[k];
+        nn_graph_reset(g);
+        NNVar *x = nn_input(g, 4, (int64_t[]){last - first, b->c, b->h, b->w}, b->input + (size_t)first * plane);
+        bool want[VGG_TAP_COUNT] = {0};
+        NNVar *taps[VGG_TAP_COUNT] = {0};
+        want[ex->tap] = true;
+        if (!vgg_forward(g, ex->vgg, vgg_preprocess(g, ex->vgg, x), want, taps, &errs[k]))
+            continue;
+        const Tensor *t = &taps[ex->tap]->value;
+        if (t->shape[1] != ex->chw[0] || t->shape[2] != ex->chw[1] || t->shape[3] != ex->chw[2]) {
+            err_set(&errs[k], "vgg19: tap %s has shape %lldx%lldx%lld", opt.tap, (long long)t->shape[1],
+                    (long long)t->shape[2], (long long)t->shape[3]);
+            continue;
+        }
+        nn_var_download(g, taps[ex->tap], b->output + (size_t)first * per_image);
     }
-    NNGraph *g = ex->graph;
-    nn_graph_reset(g);
-    NNVar *x = nn_input(g, 4, (int64_t[]){b->count, b->c, b->h, b->w}, b->input);
-    bool want[VGG_TAP_COUNT] = {0};
-    NNVar *taps[VGG_TAP_COUNT] = {0};
-    want[ex->tap] = true;
-    if (!vgg_forward(g, ex->vgg, vgg_preprocess(g, ex->vgg, x), want, taps, err))
-        return false;
-    const Tensor *t = &taps[ex->tap]->value;
-    ex->chw[0] = t->shape[1];
-    ex->chw[1] = t->shape[2];
-    ex->chw[2] = t->shape[3];
-    if (!ensure(&b->output, &b->output_cap, (size_t)t->numel, err))
-        return false;
-    nn_var_download(g, taps[ex->tap], b->output);
-    return true;
+    return gather_errors(errs, workers, err);
 }
 
 static bool run_squeezenet(Extractor *ex, Batch *b, Err *err)
@@ -310,14 +352,25 @@ static bool run_squeezenet(Extractor *ex, Batch *b, Err *err)
     if (!ensure(&b->input, &b->input_cap, plane * (size_t)b->count, err) ||
         !ensure(&b->output, &b->output_cap, per_image * (size_t)b->count, err))
         return false;
-    for (int i = 0; i < b->count; i++) {
-        int64_t chw[3];
-        image_shape(&b->recs[i], "", chw, err); // checked when the record was read
-        if (!squeezenet_preprocess(b->input + (size_t)i * plane, ex->side, b->recs[i].data, (int)chw[0],
-                                   (int)chw[1], (int)chw[2], err))
-            return false;
+    int workers = b->count < ex->workers ? b->count : ex->workers;
+    Err errs[workers];
+    memset(errs, 0, sizeof errs);
+#pragma omp parallel for num_threads(workers) schedule(static, 1)
+    for (int k = 0; k < workers; k++) {
+        int first, last;
+        share(b->count, k, workers, &first, &last);
+        bool ok = true;
+        for (int i = first; ok && i < last; i++) {
+            int64_t chw[3];
+            ok = image_shape(&b->recs[i], "", chw, &errs[k]) && // checked when the record was read
+                 squeezenet_preprocess(b->input + (size_t)i * plane, ex->side, b->recs[i].data, (int)chw[0],
+                                       (int)chw[1], (int)chw[2], &errs[k]);
+        }
+        if (ok)
+            squeezenet_forward(ex->squeeze, b->output + (size_t)first * per_image, b->input + (size_t)first * plane,
+                               last - first, opt.tap, &errs[k]);
     }
-    return squeezenet_forward(ex->squeeze, b->output, b->input, b->count, opt.tap, err);
+    return gather_errors(errs, workers, err);
 }
 
 // Runs the batch and writes one record per image.
@@ -441,10 +494,16 @@ int main(int argc, char **argv)
     if (argc - first > 1)
         return cli_usage_error("one input stream at most (got %d)", argc - first);
     const char *input = argc - first == 1 ? argv[first] : "-";
-    omp_set_num_threads(common.jobs);
+    // Parallel over images: each of the -j workers runs its share of a batch
+    // with single-threaded kernels. A multi-threaded GEMM changes results
+    // with its thread count; an image's features do not depend on which
+    // share it falls in, so the output is the same for every -j.
+    openblas_set_num_threads(1);
+    omp_set_max_active_levels(1);
+    omp_set_num_threads(common.jobs); // a batch smaller than -j runs its kernels on -j threads
 
     Err err = {0};
-    Extractor ex = {0};
+    Extractor ex = {.workers = common.jobs};
     bool ok = vgg ? open_vgg(&ex, &err) : open_squeezenet(&ex, &err);
     if (ok) {
         Progress *progress = progress_new("images", 0, common.progress);

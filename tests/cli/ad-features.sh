@@ -151,6 +151,10 @@ for m, f in tsread.records(sys.argv[2]):
 print("squeezenet top-1 labels ok")
 PY
   ok "squeezenet classifies the four photos"
+  ADKIT_WEIGHTS="$SHARED/weights" ad-features --net squeezenet --tap prob --gap -j 1 -b 1 "$T/photos.ts" > "$T/prob1.ts" ||
+    fail "squeezenet -j 1"
+  same_file "$T/prob.ts" "$T/prob1.ts"
+  ok "squeezenet: -j 1 -b 1 and -j default -b 3 give the same bytes"
   expect_fail 1 "unknown tap fire10 \(taps: conv1 pool1 fire2/squeeze1x1" \
     env ADKIT_WEIGHTS="$SHARED/weights" ad-features --net squeezenet --tap fire10 "$T/photos.ts"
 fi

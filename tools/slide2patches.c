@@ -53,7 +53,7 @@ static const CliOption options[] = {
     {"level", 0, CLI_INT, &opt.level, NULL, "L", "mask level; a cell is 3x3 pixels there (default 8)"},
     {"patch", 0, CLI_INT, &opt.patch, &opt.patch_given, "PX", "patch side at level 0, must be 3 x 2^level (default 768)"},
     {"max-patches", 'n', CLI_INT, &opt.max_patches, NULL, "N", "at most N patches per slide (default 50)"},
-    {"list", 'l', CLI_FLAG, &opt.list, NULL, NULL, "print the selected patch ids, one per line, instead of patches"},
+    {"list", 'l', CLI_FLAG, &opt.list, NULL, NULL, "print the selected ids, one per line, instead of patches (with --ids: opens no slide)"},
     {"ids", 0, CLI_STRING, &opt.ids, NULL, "FILE", "extract exactly the patches named in FILE (ids or .jpg names)"},
     {"slides-dir", 0, CLI_STRING, &opt.slides_dir, NULL, "DIR", "with --ids: find <slide>.tif here (default .)"},
     {"mask-filter", 0, CLI_STRING, &opt.mask_filter, NULL, "F", "tumour mask reduction: bicubic or nearest (default bicubic)"},
@@ -334,6 +334,9 @@ static void slide_path_for(const char *name, char **args, int nargs, char *out, 
 
 static bool run_id_group(const char *path, const char *name, Job *jobs, size_t n, Output *out, int jobs_n, Err *err)
 {
+    // --list only normalises the names (no slide is opened).
+    if (out->text)
+        return emit(NULL, name, jobs, n, out, jobs_n, err);
     Slide *slide = slide_open(path, err);
     if (!slide)
         return false;

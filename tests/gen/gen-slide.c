@@ -58,7 +58,7 @@ static const CliOption options[] = {
     {"mask-level", 0, CLI_INT, &opt.mask_level, NULL, "L", "level at which cells are 3x3 pixels (default 8)"},
     {"size", 0, CLI_STRING, &opt.size, NULL, "WxH", "size at the mask level in pixels (default 96x84)"},
     {"levels", 0, CLI_INT, &opt.levels, NULL, "N", "pyramid levels (default mask level + 1)"},
-    {"compression", 0, CLI_STRING, &opt.compression, NULL, "C", "deflate or lzw (default deflate)"},
+    {"compression", 0, CLI_STRING, &opt.compression, NULL, "C", "deflate, lzw (exact pixels) or jpeg (q90, like scanners; pixels approximate) (default deflate)"},
     {"xml", 0, CLI_STRING, &opt.xml, NULL, "FILE", "write the ASAP annotation XML here (adds tumour regions)"},
     {"tumour", 0, CLI_FLAG, &opt.tumour, NULL, NULL, "draw tumour regions even without --xml"},
     {"truth", 0, CLI_STRING, &opt.truth, NULL, "FILE", "write the per-cell truth here"},
@@ -299,7 +299,9 @@ static int64_t tile_for(int64_t lw, int64_t lh)
     return t;
 }
 
-static bool write_level(TIFF *tif, const World *w, int level, bool deflate, Err *err)
+typedef enum Codec { CODEC_DEFLATE, CODEC_LZW, CODEC_JPEG } Codec;
+
+static bool write_level(TIFF *tif, const World *w, int level, Codec codec, Err *err)
 {
     int64_t lw = w->W >> level, lh = w->H >> level, t = tile_for(lw, lh);
     double ds = (double)((int64_t)1 << level);
@@ -311,8 +313,17 @@ static bool write_level(TIFF *tif, const World *w, int level, bool deflate, Err 
     TIFFSetField(tif, TIFFTAG_BITSPERSAMPLE, 8);
     TIFFSetField(tif, TIFFTAG_SAMPLESPERPIXEL, 3);
     TIFFSetField(tif, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
-    TIFFSetField(tif, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_RGB);
-    TIFFSetField(tif, TIFFTAG_COMPRESSION, deflate ? COMPRESSION_ADOBE_DEFLATE : COMPRESSION_LZW);
+    bool deflate = codec == CODEC_DEFLATE;
+    if (codec == CODEC_JPEG) {
+        // As scanners write them: YCbCr 4:2:0 JPEG tiles, fed RGB.
+        TIFFSetField(tif, TIFFTAG_COMPRESSION, COMPRESSION_JPEG);
+        TIFFSetField(tif, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_YCBCR);
+        TIFFSetField(tif, TIFFTAG_JPEGQUALITY, 90);
+        TIFFSetField(tif, TIFFTAG_JPEGCOLORMODE, JPEGCOLORMODE_RGB);
+    } else {
+        TIFFSetField(tif, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_RGB);
+        TIFFSetField(tif, TIFFTAG_COMPRESSION, deflate ? COMPRESSION_ADOBE_DEFLATE : COMPRESSION_LZW);
+    }
     int64_t tx = (lw + t - 1) / t, ty = (lh + t - 1) / t;
     size_t raw = (size_t)(t * t * 3);
     uLong bound = compressBound((uLong)raw);
@@ -385,9 +396,12 @@ int main(int argc, char **argv)
         return cli_usage_error("--size must be WxH with positive integers, not '%s'", opt.size);
     if (opt.mask_level < 2 || opt.mask_level > 10)
         return cli_usage_error("--mask-level must be 2..10");
-    bool deflate = strcmp(opt.compression, "deflate") == 0;
-    if (!deflate && strcmp(opt.compression, "lzw") != 0)
-        return cli_usage_error("--compression must be deflate or lzw");
+    Codec codec = strcmp(opt.compression, "deflate") == 0 ? CODEC_DEFLATE
+                  : strcmp(opt.compression, "lzw") == 0   ? CODEC_LZW
+                  : strcmp(opt.compression, "jpeg") == 0  ? CODEC_JPEG
+                                                          : (Codec)-1;
+    if ((int)codec < 0)
+        return cli_usage_error("--compression must be deflate, lzw or jpeg");
     int levels = opt.levels ? (int)opt.levels : (int)opt.mask_level + 1;
     if (levels < 1 || levels > 16)
         return cli_usage_error("--levels must be 1..16");
@@ -431,7 +445,7 @@ int main(int argc, char **argv)
         if (!tif)
             ok = err_set(&err, "%s: cannot create: %s", tmp, tiff_msg);
         for (int k = 0; ok && k < levels; k++)
-            ok = write_level(tif, &w, k, deflate, &err);
+            ok = write_level(tif, &w, k, codec, &err);
         if (tif)
             TIFFClose(tif);
         if (ok && rename(tmp, out) != 0)

@@ -96,19 +96,5 @@ bool patchsel_select(Slide *slide, const char *name, const Annotations *ann, con
 
 bool patchsel_read(Slide *slide, const Patch *p, int64_t patch_px, uint8_t *chw, Err *err)
 {
-    size_t n = (size_t)(patch_px * patch_px);
-    uint8_t *hwc = xmalloc_array(n, 3, err);
-    if (!hwc)
-        return false;
-    bool ok = slide_read_rgb(slide, 0, p->level0_col, p->level0_row, patch_px, patch_px, hwc, err);
-    if (ok)
-        for (size_t i = 0; i < n; i++) {
-            chw[i] = hwc[3 * i];
-            chw[n + i] = hwc[3 * i + 1];
-            chw[2 * n + i] = hwc[3 * i + 2];
-        }
-    else
-        memset(chw, 0, 3 * n);
-    free(hwc);
-    return ok;
+    return slide_read_planar(slide, 0, p->level0_col, p->level0_row, patch_px, patch_px, chw, err);
 }

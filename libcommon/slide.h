@@ -79,6 +79,11 @@ bool slide_require_level(const Slide *slide, int level, Err *err);
 bool slide_read_rgb(Slide *slide, int level, int64_t level0_x, int64_t level0_y, int64_t w, int64_t h,
                     uint8_t *rgb_hwc, Err *err);
 
+/* As slide_read_rgb, but writes planar RGB (3 planes of h * w bytes: all R,
+ * then all G, then all B; the tensor stream's (C, H, W) image layout). */
+bool slide_read_planar(Slide *slide, int level, int64_t level0_x, int64_t level0_y, int64_t w, int64_t h,
+                       uint8_t *rgb_chw, Err *err);
+
 /* Converts n premultiplied ARGB pixels (native-endian 0xAARRGGBB, as
  * OpenSlide returns them) to RGB with the alpha rule above. Exposed for
  * tests. */

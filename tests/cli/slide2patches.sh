@@ -56,6 +56,15 @@ same_file "$T/a.ts" "$T/c.ts"
 ad-inspect "$T/a.ts" | grep -q 'u8 3x768x768: 6' || fail "6 patches of 3x768x768"
 ad-inspect --list "$T/a.ts" | head -n 1 | grep -qE 'label=0.*slide=s.*x=[0-9]+.*y=[0-9]+.*level=0' || fail "metadata"
 ok "file, stdin, -j1, -j2: same bytes"
+# Pixels: gen-slide paints tissue around (200,120,170) and tumour around
+# (120,60,150) (payload means ~163 and ~110); a wrong plane order or alpha
+# rule moves them.
+slide2patches -t tumor -a "$T/s.xml" -n 4 "$T/s.tif" 2>/dev/null >"$T/t.ts" || fail "tumour extract"
+ad-inspect --list --stats "$T/t.ts" | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^mean=/) m = substr($i, 6);
+  if (m < 100 || m > 120) { print "tumour patch mean " m; exit 1 } }' || fail "tumour pixels"
+ad-inspect --list --stats "$T/a.ts" | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^mean=/) m = substr($i, 6);
+  if (m < 100 || m > 176) { print "tissue patch mean " m; exit 1 } }' || fail "tissue pixels"
+ok "patch pixels look like the generated tissue"
 
 # ---- fast geometry: level 4 (16x), 48-px patches ----
 gen-slide --seed 4 --mask-level 4 --size 96x84 --truth "$T/m.truth" --xml "$T/m.xml" "$T/m.tif" || fail "gen small"

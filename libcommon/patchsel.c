@@ -22,10 +22,51 @@ void patchlist_fini(PatchList *list)
     memset(list, 0, sizeof *list);
 }
 
+void patchsel_masks_fini(PatchSelMasks *m)
+{
+    free(m->tissue);
+    free(m->cells);
+    free(m->labels);
+    memset(m, 0, sizeof *m);
+}
+
 bool patchsel_select(Slide *slide, const char *name, const Annotations *ann, const PatchSelOptions *opt,
                      PatchList *list, Err *err)
 {
+    return patchsel_select_masks(slide, name, ann, opt, list, NULL, err);
+}
+
+// Fills the inspection masks from the selection's working buffers.
+static bool keep_masks(PatchSelMasks *m, const uint8_t *tissue, const uint8_t *cells, const uint8_t *labels,
+                       int64_t w, int64_t h, Err *err)
+{
+    size_t n = (size_t)(w * h);
+    int64_t cw = tissue_cells(w);
+    m->w = w;
+    m->h = h;
+    m->tissue = xmalloc_array(n, 1, err);
+    m->cells = m->tissue ? xmalloc_array(n, 1, err) : NULL;
+    m->labels = m->cells && labels ? xmalloc_array(n, 1, err) : NULL;
+    if (!m->cells || (labels && !m->labels)) {
+        patchsel_masks_fini(m);
+        return false;
+    }
+    for (size_t i = 0; i < n; i++)
+        m->tissue[i] = tissue[i] ? 255 : 0;
+    for (int64_t y = 0; y < h; y++)
+        for (int64_t x = 0; x < w; x++)
+            m->cells[y * w + x] = cells[(y / 3) * cw + x / 3] ? 255 : 0;
+    if (labels)
+        memcpy(m->labels, labels, n);
+    return true;
+}
+
+bool patchsel_select_masks(Slide *slide, const char *name, const Annotations *ann, const PatchSelOptions *opt,
+                           PatchList *list, PatchSelMasks *masks, Err *err)
+{
     memset(list, 0, sizeof *list);
+    if (masks)
+        memset(masks, 0, sizeof *masks);
     if (opt->level < 0 || opt->level > 20)
         return err_set(err, "%s: bad mask level %d", slide_path(slide), opt->level);
     if (!slide_require_level(slide, opt->level, err))
@@ -46,8 +87,15 @@ bool patchsel_select(Slide *slide, const char *name, const Annotations *ann, con
     uint8_t *labels = NULL, *tumour = NULL;
     int64_t *chosen = NULL;
     bool found = false;
+    // rgb is reused for a copy of the tissue mask once grey is computed.
+    uint8_t *tissue_copy = NULL;
     bool ok = cells && slide_read_rgb(slide, opt->level, 0, 0, w, h, rgb, err) &&
-              tissue_mask_from_rgb(mask, rgb, w, h, &found, err) && tissue_cell_mask(cells, mask, w, h, err);
+              tissue_mask_from_rgb(mask, rgb, w, h, &found, err);
+    if (ok && masks) {
+        tissue_copy = rgb;
+        memcpy(tissue_copy, mask, (size_t)(w * h));
+    }
+    ok = ok && tissue_cell_mask(cells, mask, w, h, err);
     if (ok && ann) {
         labels = xmalloc_array((size_t)(w * h), 1, err);
         tumour = labels ? xmalloc_array((size_t)ncells, 1, err) : NULL;
@@ -72,6 +120,8 @@ bool patchsel_select(Slide *slide, const char *name, const Annotations *ann, con
         list->patches = xmalloc_array((size_t)(k > 0 ? k : 1), sizeof *list->patches, err);
         ok = list->patches != NULL;
     }
+    if (ok && masks)
+        ok = keep_masks(masks, tissue_copy, cells, labels, w, h, err);
     if (ok) {
         for (int64_t i = 0; i < k; i++) {
             list->patches[i].level0_col = (chosen[i] % cw) * list->patch_px;

@@ -63,6 +63,19 @@ typedef struct PatchList {
     bool uniform;       /* the mask-level image was uniform (no tissue) */
 } PatchList;
 
+/* The masks behind a selection, for inspection (all h x w at the mask
+ * level, row-major, one byte per pixel, owned; free with patchsel_masks_fini). */
+typedef struct PatchSelMasks {
+    int64_t w, h;
+    uint8_t *tissue; /* Otsu tissue mask: 255 tissue, 0 not */
+    uint8_t *cells;  /* kept cells re-expanded to 3x3 pixels: 255 kept (tissue, and tumour if annotated) */
+    uint8_t *labels; /* annotation label mask (0, 127 tumour, 255 exclusion), as the original's script 2
+                      * writes it; NULL without annotations */
+} PatchSelMasks;
+
+/* Frees the masks; they may be used again. */
+void patchsel_masks_fini(PatchSelMasks *m);
+
 /* Selects the patches of one slide. ann == NULL selects normal patches
  * (tissue cells); otherwise tumour patches (tissue and tumour cells); the
  * annotation must lie inside the slide. name seeds the choice (the slide
@@ -72,6 +85,10 @@ typedef struct PatchList {
  * vertex outside the slide, read errors, or allocation. */
 bool patchsel_select(Slide *slide, const char *name, const Annotations *ann, const PatchSelOptions *opt,
                      PatchList *list, Err *err);
+
+/* As patchsel_select, and fills masks (when not NULL) on success. */
+bool patchsel_select_masks(Slide *slide, const char *name, const Annotations *ann, const PatchSelOptions *opt,
+                           PatchList *list, PatchSelMasks *masks, Err *err);
 
 /* Reads one patch of patch_px x patch_px level-0 pixels as planar RGB
  * (3 * patch_px * patch_px bytes at chw, caller owned). */

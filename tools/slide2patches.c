@@ -22,6 +22,7 @@
 #include "afile.h"
 #include "annotation.h"
 #include "cli.h"
+#include "img.h"
 #include "patchid.h"
 #include "patchsel.h"
 #include "progress.h"
@@ -40,6 +41,7 @@ typedef struct Options {
     const char *slides_dir;
     const char *mask_filter;
     const char *output;
+    const char *mask_png;
     bool list;
 } Options;
 
@@ -58,6 +60,7 @@ static const CliOption options[] = {
     {"slides-dir", 0, CLI_STRING, &opt.slides_dir, NULL, "DIR", "with --ids: find <slide>.tif here (default .)"},
     {"mask-filter", 0, CLI_STRING, &opt.mask_filter, NULL, "F", "tumour mask reduction: bicubic or nearest (default bicubic)"},
     {"output", 'o', CLI_STRING, &opt.output, NULL, "FILE", "write here (default: standard output)"},
+    {"mask-png", 0, CLI_STRING, &opt.mask_png, NULL, "DIR", "also write DIR/<slide>_{tissue,cells,labels}.png (mask level)"},
     {0},
 };
 
@@ -170,6 +173,25 @@ static bool emit(Slide *slide, const char *name, const Job *jobs, size_t n, Outp
     return true;
 }
 
+// Writes the inspection masks of one slide as 8-bit grey PNGs.
+static bool write_masks(const char *name, const PatchSelMasks *m, Err *err)
+{
+    const struct { const char *suffix; uint8_t *data; } files[3] = {
+        {"tissue", m->tissue}, {"cells", m->cells}, {"labels", m->labels}};
+    ImageWriteOptions wo = {.format = IMAGE_FORMAT_PNG, .png_level = -1};
+    for (int i = 0; i < 3; i++) {
+        if (!files[i].data)
+            continue;
+        char path[4096];
+        if ((size_t)snprintf(path, sizeof path, "%s/%s_%s.png", opt.mask_png, name, files[i].suffix) >= sizeof path)
+            return err_set(err, "%s: mask path too long", opt.mask_png);
+        Image im = {.width = (int)m->w, .height = (int)m->h, .channels = 1, .depth = 8, .data = files[i].data};
+        if (!image_write(path, &im, &wo, err))
+            return false;
+    }
+    return true;
+}
+
 // Selection mode: one slide, by the original's rules.
 static bool run_slide(const char *path, Output *out, int jobs_n, Err *err)
 {
@@ -193,7 +215,12 @@ static bool run_slide(const char *path, Output *out, int jobs_n, Err *err)
     Slide *slide = slide_open(path, err);
     PatchList list = {0};
     Job *jobs = NULL;
-    bool ok = slide && patchsel_select(slide, name, have_ann ? &ann : NULL, &sel, &list, err);
+    PatchSelMasks masks = {0};
+    bool ok = slide && patchsel_select_masks(slide, name, have_ann ? &ann : NULL, &sel, &list,
+                                             opt.mask_png ? &masks : NULL, err);
+    if (ok && opt.mask_png)
+        ok = write_masks(name, &masks, err);
+    patchsel_masks_fini(&masks);
     if (ok) {
         if (list.uniform)
             cli_warn("%s: level %d image is uniform, no tissue found (0 patches)", path, sel.level);
@@ -405,8 +432,8 @@ static int parse_options(int nargs)
     if (sel.filter == LABELMASK_FILTER_COUNT)
         return cli_usage_error("--mask-filter must be bicubic or nearest, not '%s'", opt.mask_filter);
     if (opt.ids) {
-        if (opt.annotations || opt.annotation_dir)
-            return cli_usage_error("--ids extracts listed patches; it takes no annotations");
+        if (opt.annotations || opt.annotation_dir || opt.mask_png)
+            return cli_usage_error("--ids extracts listed patches; it takes no annotations or --mask-png");
         return 0;
     }
     if (tumour_type && !opt.annotations && !opt.annotation_dir)

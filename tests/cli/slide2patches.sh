@@ -47,6 +47,14 @@ slide2patches -t tumor -a "$T/s.xml" --mask-filter nearest --list --max-patches 
   cells /dev/stdin | sort | comm -23 - <(truth_cells "$T/s.truth" 'T?' | sort) | grep -q . &&
   fail "nearest: tumour patch outside tumour"
 
+# --mask-png: the mask-level masks as 8-bit grey PNGs (96x84 here).
+mkdir "$T/masks"
+slide2patches -t tumor -a "$T/s.xml" --list --mask-png "$T/masks" "$T/s.tif" >/dev/null 2>&1 || fail "--mask-png"
+for m in tissue cells labels; do
+  [ "$(od -An -tx1 -j16 -N8 "$T/masks/s_$m.png" | tr -d ' ')" = 0000006000000054 ] || fail "s_$m.png: not 96x84"
+done
+ok "--mask-png writes tissue, cells and labels"
+
 # Patches: the bytes are the slide's pixels, the same every way round.
 slide2patches --seed 5 -n 6 "$T/s.tif" >"$T/a.ts" || fail "extract"
 echo "$T/s.tif" | slide2patches --seed 5 -n 6 >"$T/b.ts" || fail "extract from stdin"

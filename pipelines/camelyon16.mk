@@ -12,6 +12,12 @@
 # with SPLITS=<folder like ../shared/folds> the patches named in
 # SPLITS/train_test_split/camelyon16/healthy/{normal,anomaly}/{train,test}
 # are cut instead (the paper's exact patch set).
+# camelyon16-splits then gathers them into the paper's split at x40, before
+# stain normalisation and rescaling (later stages):
+#   $(WORK)/camelyon16/x40/train.ts   normal/train (normal training slides)
+#   $(WORK)/camelyon16/x40/test.ts    normal/test + anomaly/test (test slides)
+#   $(WORK)/camelyon16/x40/anomaly-train.ts  anomaly/train (tumour training
+#                                     slides, the pool for validation classes)
 # Slides the original leaves out are left out here too (spec camelyon16.md
 # 5, 6): six normal training slides and test_114; it is fine if they are
 # missing from CAMELYON16.
@@ -41,8 +47,24 @@ C16_TEST_TUMOR := $(filter-out $(C16_EXCLUDED),$(call c16_reference,Tumor))
 C16_PATCHES := $(C16_TRAIN_NORMAL:%=$(C16_OUT)/train/normal/%.ts) $(C16_TRAIN_TUMOR:%=$(C16_OUT)/train/tumor/%.ts) \
   $(C16_TEST_NORMAL:%=$(C16_OUT)/test/normal/%.ts) $(C16_TEST_TUMOR:%=$(C16_OUT)/test/tumor/%.ts)
 
-.PHONY: camelyon16-patches camelyon16-check camelyon16-dpa
-camelyon16-dpa: camelyon16-patches
+C16_X40 := $(WORK)/camelyon16/x40
+C16_SELECT := bin/ad-select
+
+.PHONY: camelyon16-patches camelyon16-splits camelyon16-check camelyon16-dpa
+camelyon16-dpa: camelyon16-splits
+
+camelyon16-splits: camelyon16-patches $(C16_X40)/train.ts $(C16_X40)/test.ts $(C16_X40)/anomaly-train.ts
+
+# Each split is the concatenation of its slides' streams, written atomically.
+$(C16_X40)/train.ts: $(filter $(C16_OUT)/train/normal/%,$(C16_PATCHES)) | $(C16_SELECT)
+	@mkdir -p $(@D)
+	$(C16_SELECT) -o $@ $^ </dev/null
+$(C16_X40)/test.ts: $(filter $(C16_OUT)/test/%,$(C16_PATCHES)) | $(C16_SELECT)
+	@mkdir -p $(@D)
+	$(C16_SELECT) -o $@ $^ </dev/null
+$(C16_X40)/anomaly-train.ts: $(filter $(C16_OUT)/train/tumor/%,$(C16_PATCHES)) | $(C16_SELECT)
+	@mkdir -p $(@D)
+	$(C16_SELECT) -o $@ $^ </dev/null
 
 camelyon16-patches: camelyon16-check $(C16_PATCHES)
 	@echo "camelyon16: $(words $(C16_PATCHES)) slides cut into patches under $(C16_OUT)"

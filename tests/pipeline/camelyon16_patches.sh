@@ -29,6 +29,13 @@ ad-inspect "$P/train/tumor/tumor_001.ts" | grep -q 'labels: 1=' || fail "tumour 
 ad-inspect "$P/test/normal/test_002.ts" | grep -q '50 records' || fail "test_002: expected 50 patches"
 ok "per-slide streams, exclusions honoured"
 
+mk camelyon16-splits >"$T/log" 2>&1 || fail "make camelyon16-splits: $(cat "$T/log")"
+X=$T/work/camelyon16/x40
+ad-inspect "$X/train.ts" | grep -q '^50 records' || fail "train split: $(ad-inspect "$X/train.ts")"
+t1=$(ad-inspect "$P/test/tumor/test_001.ts" | sed -n 's/ records//p')
+ad-inspect "$X/test.ts" | grep -q "^$((50 + t1)) records" || fail "test split: $(ad-inspect "$X/test.ts")"
+ad-inspect "$X/test.ts" | grep -q "labels: 0=50 1=$t1" || fail "test split labels"
+ok "splits: train 50 normal, test 50 normal + $t1 tumour"
 before=$(stat -c %Y "$P/train/normal/normal_001.ts")
 rm "$P/test/normal/test_002.ts"
 mk camelyon16-patches >/dev/null 2>&1 || fail "resume"

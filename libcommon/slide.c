@@ -12,14 +12,18 @@
 
 #include <openslide/openslide.h>
 
+#include "slide_impl.h"
+
 /* Largest number of pixels read by one openslide_read_region call: 4 Mpx
  * = 16 MiB of ARGB scratch per reading thread. */
 #define SLIDE_BAND_PIXELS ((int64_t)1 << 22)
 
 struct Slide {
-    openslide_t *osr; /* owned */
-    char *path;       /* owned copy */
+    openslide_t *osr;  /* owned */
+    char *path;        /* owned copy */
     int levels;
+    SlideTiff *direct; /* level-0 tile reader for generic TIFF, or NULL; owned */
+    bool use_direct;   /* slide_set_direct_reads */
 };
 
 Slide *slide_open(const char *path, Err *err)
@@ -33,11 +37,11 @@ Slide *slide_open(const char *path, Err *err)
         err_set(err, "%s: is a directory, not a slide", path);
         return NULL;
     }
-    const char *vendor = openslide_detect_vendor(path);
+    const char *detected = openslide_detect_vendor(path);
     openslide_t *osr = openslide_open(path);
     if (!osr) {
         err_set(err, "%s: not a slide OpenSlide can read (%s)", path,
-                vendor ? "recognised format, but opening failed" : "unknown format, or a TIFF that is not tiled");
+                detected ? "recognised format, but opening failed" : "unknown format, or a TIFF that is not tiled");
         return NULL;
     }
     const char *oerr = openslide_get_error(osr);
@@ -62,6 +66,13 @@ Slide *slide_open(const char *path, Err *err)
     s->osr = osr;
     s->path = copy;
     s->levels = levels;
+    const char *vendor = openslide_get_property_value(osr, OPENSLIDE_PROPERTY_NAME_VENDOR);
+    if (vendor && strcmp(vendor, "generic-tiff") == 0) {
+        int64_t w, h;
+        openslide_get_level_dimensions(osr, 0, &w, &h);
+        s->direct = slide_tiff_open(path, w, h);
+        s->use_direct = s->direct != NULL;
+    }
     return s;
 }
 
@@ -69,6 +80,7 @@ void slide_close(Slide *slide)
 {
     if (!slide)
         return;
+    slide_tiff_close(slide->direct);
     openslide_close(slide->osr);
     free(slide->path);
     free(slide);
@@ -159,6 +171,8 @@ static bool read_region(Slide *slide, int level, int64_t level0_x, int64_t level
         return false;
     if (w == 0 || h == 0)
         return true;
+    if (level == 0 && slide->use_direct)
+        return slide_tiff_read(slide->direct, level0_x, level0_y, w, h, dst, planar, err);
     double ds = slide_downsample(slide, level);
     // Band offsets are converted to the level-0 frame; that is exact only for
     // an integral downsample, so other levels are read in one piece.
@@ -212,6 +226,12 @@ bool slide_read_planar(Slide *slide, int level, int64_t level0_x, int64_t level0
                        uint8_t *rgb_chw, Err *err)
 {
     return read_region(slide, level, level0_x, level0_y, w, h, rgb_chw, true, err);
+}
+
+bool slide_set_direct_reads(Slide *slide, bool enable)
+{
+    slide->use_direct = enable && slide->direct != NULL;
+    return slide->use_direct;
 }
 
 bool slide_name_from_path(const char *path, char *out, size_t out_bytes)

@@ -42,11 +42,12 @@ typedef struct Options {
     const char *mask_filter;
     const char *output;
     const char *mask_png;
+    const char *reader;
     bool list;
 } Options;
 
 static Options opt = {.type = "normal", .level = 8, .max_patches = 50, .slides_dir = ".",
-                      .mask_filter = "bicubic", .output = "-"};
+                      .mask_filter = "bicubic", .output = "-", .reader = "auto"};
 
 static const CliOption options[] = {
     {"type", 't', CLI_STRING, &opt.type, NULL, "TYPE", "normal (tissue cells) or tumor (annotated cells) (default normal)"},
@@ -60,6 +61,7 @@ static const CliOption options[] = {
     {"slides-dir", 0, CLI_STRING, &opt.slides_dir, NULL, "DIR", "with --ids: find <slide>.tif here (default .)"},
     {"mask-filter", 0, CLI_STRING, &opt.mask_filter, NULL, "F", "tumour mask reduction: bicubic or nearest (default bicubic)"},
     {"output", 'o', CLI_STRING, &opt.output, NULL, "FILE", "write here (default: standard output)"},
+    {"reader", 0, CLI_STRING, &opt.reader, NULL, "R", "auto (generic TIFF tiles read directly, same pixels) or openslide (default auto)"},
     {"mask-png", 0, CLI_STRING, &opt.mask_png, NULL, "DIR", "also write DIR/<slide>_{tissue,cells,labels}.png (mask level)"},
     {0},
 };
@@ -213,6 +215,8 @@ static bool run_slide(const char *path, Output *out, int jobs_n, Err *err)
             cli_warn("%s: ignored annotation group '%s' (only Tumor, _0, _1 and _2 are used)", xml, ann.ignored[i]);
     }
     Slide *slide = slide_open(path, err);
+    if (slide)
+        slide_set_direct_reads(slide, strcmp(opt.reader, "auto") == 0);
     PatchList list = {0};
     Job *jobs = NULL;
     PatchSelMasks masks = {0};
@@ -367,6 +371,7 @@ static bool run_id_group(const char *path, const char *name, Job *jobs, size_t n
     Slide *slide = slide_open(path, err);
     if (!slide)
         return false;
+    slide_set_direct_reads(slide, strcmp(opt.reader, "auto") == 0);
     int64_t W = slide_width(slide, 0), H = slide_height(slide, 0);
     bool ok = true;
     for (size_t i = 0; i < n && ok; i++)
@@ -425,6 +430,8 @@ static int parse_options(int nargs)
                                "mask pixels)", (long long)patch_px, (long long)opt.level);
     if (opt.max_patches < 0)
         return cli_usage_error("--max-patches must be >= 0");
+    if (strcmp(opt.reader, "auto") != 0 && strcmp(opt.reader, "openslide") != 0)
+        return cli_usage_error("--reader must be auto or openslide, not '%s'", opt.reader);
     sel = patchsel_defaults();
     sel.level = (int)opt.level;
     sel.max_patches = opt.max_patches;

@@ -64,6 +64,11 @@ same_file "$T/a.ts" "$T/c.ts"
 ad-inspect "$T/a.ts" | grep -q 'u8 3x768x768: 6' || fail "6 patches of 3x768x768"
 ad-inspect --list "$T/a.ts" | head -n 1 | grep -qE 'label=0.*slide=s.*x=[0-9]+.*y=[0-9]+.*level=0' || fail "metadata"
 ok "file, stdin, -j1, -j2: same bytes"
+slide2patches --reader openslide --seed 5 -n 6 "$T/s.tif" | cmp -s - "$T/a.ts" || fail "direct tile reads differ from OpenSlide"
+gen-slide --seed 3 --compression jpeg --mask-level 4 --size 96x84 "$T/j.tif" || fail "gen jpeg"
+slide2patches --level 4 -n 30 "$T/j.tif" >"$T/j1.ts" && slide2patches --reader openslide --level 4 -n 30 "$T/j.tif" |
+  cmp -s - "$T/j1.ts" || fail "JPEG: direct tile reads differ from OpenSlide"
+ok "direct tile reads = OpenSlide's pixels (Deflate, JPEG)"
 # Pixels: gen-slide paints tissue around (200,120,170) and tumour around
 # (120,60,150) (payload means ~163 and ~110); a wrong plane order or alpha
 # rule moves them.
@@ -92,6 +97,12 @@ ids_of "$T/mix.ts" >"$T/mix.got"
 { sed -n 1,4p "$T/m.ids"; sed -n 1,2p "$T/m.ids" | sed 's/^m_/n_/'; } | cmp -s - "$T/mix.got" ||
   fail "--ids order: $(cat "$T/mix.got")"
 ok "--ids reproduces the selection and groups by slide"
+# Patches in the partial last row and column of tiles (1536x1344, 256 tiles).
+printf 'm_normal_x_1296_y_1488_w_48_h_48\nm_normal_x_1280_y_0_w_48_h_48\nm_normal_x_1250_y_1300_w_48_h_48\n' >"$T/edge.ids"
+slide2patches --level 4 --ids "$T/edge.ids" --slides-dir "$T" >"$T/e1.ts" || fail "edge ids"
+slide2patches --reader openslide --level 4 --ids "$T/edge.ids" --slides-dir "$T" | cmp -s - "$T/e1.ts" ||
+  fail "edge tiles: direct reads differ from OpenSlide"
+ok "edge tiles read like OpenSlide"
 echo "m_normal_x_0_y_0_w_768_h_768" >"$T/bad.ids"
 expect_fail 1 "bad.ids:1: patch .* is 768x768, expected 48x48" slide2patches --level 4 --ids "$T/bad.ids"
 echo "not-an-id" >"$T/bad.ids"

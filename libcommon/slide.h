@@ -13,7 +13,7 @@
  *
  * Level-0 reads of generic TIFF slides (Camelyon16's format) go straight to
  * the tiles through libtiff when the layout allows it (8-bit RGB, lossless
- * or YCbCr JPEG): the pixels are OpenSlide's exactly (tested against it),
+ * or JPEG): the pixels are OpenSlide's exactly (tested against it),
  * without OpenSlide's ARGB compositing, which costs several times the
  * decoding. slide_set_direct_reads turns this off.
  *

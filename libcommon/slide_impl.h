@@ -8,8 +8,9 @@
  * several times the decoding. It accepts only layouts whose pixels are
  * proven identical to OpenSlide's (tests/cli/slide2patches.sh compares both
  * readers): 8-bit, 3 samples, contiguous, tiled, and either Photometric RGB
- * with a lossless codec or JPEG with YCbCr (decoded to RGB by libjpeg with
- * its defaults, as OpenSlide does). Anything else stays with OpenSlide.
+ * with a lossless codec, or JPEG with Photometric YCbCr or RGB (decoded by
+ * libjpeg with its defaults, as OpenSlide does). Anything else stays with
+ * OpenSlide.
  *
  * Thread safety: reads from several threads share a pool of libtiff handles
  * (a libtiff handle serves one thread at a time).

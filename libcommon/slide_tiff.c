@@ -95,12 +95,13 @@ SlideTiff *slide_tiff_open(const char *path, int64_t width, int64_t height)
                     comp == COMPRESSION_DEFLATE || comp == COMPRESSION_PACKBITS || comp == COMPRESSION_ZSTD ||
                     comp == COMPRESSION_LZMA;
     bool jpeg_ycbcr = comp == COMPRESSION_JPEG && photo == PHOTOMETRIC_YCBCR;
+    bool jpeg_rgb = comp == COMPRESSION_JPEG && photo == PHOTOMETRIC_RGB;
     ok = ok && w == width && h == height && bits == 8 && spp == 3 && planar == PLANARCONFIG_CONTIG && tw > 0 &&
-         th > 0 && tw <= 8192 && th <= 8192 && ((photo == PHOTOMETRIC_RGB && lossless) || jpeg_ycbcr) &&
+         th > 0 && tw <= 8192 && th <= 8192 && ((photo == PHOTOMETRIC_RGB && lossless) || jpeg_ycbcr || jpeg_rgb) &&
          TIFFIsCODECConfigured(comp);
     // libtiff gives wrong pixels for lossless levels smaller than a tile
     // (spec camelyon16.md 16.2); OpenSlide shares that path, but stay away.
-    ok = ok && (jpeg_ycbcr || (w >= tw && h >= th));
+    ok = ok && (comp == COMPRESSION_JPEG || (w >= tw && h >= th));
     handle_free(probe);
     if (!ok)
         return NULL;

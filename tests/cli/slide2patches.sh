@@ -68,7 +68,10 @@ slide2patches --reader openslide --seed 5 -n 6 "$T/s.tif" | cmp -s - "$T/a.ts" |
 gen-slide --seed 3 --compression jpeg --mask-level 4 --size 96x84 "$T/j.tif" || fail "gen jpeg"
 slide2patches --level 4 -n 30 "$T/j.tif" >"$T/j1.ts" && slide2patches --reader openslide --level 4 -n 30 "$T/j.tif" |
   cmp -s - "$T/j1.ts" || fail "JPEG: direct tile reads differ from OpenSlide"
-ok "direct tile reads = OpenSlide's pixels (Deflate, JPEG)"
+gen-slide --seed 3 --compression jpeg-rgb --mask-level 4 --size 96x84 "$T/jr.tif" || fail "gen jpeg-rgb"
+slide2patches --level 4 -n 30 "$T/jr.tif" >"$T/j2.ts" && slide2patches --reader openslide --level 4 -n 30 "$T/jr.tif" |
+  cmp -s - "$T/j2.ts" || fail "JPEG (RGB): direct tile reads differ from OpenSlide"
+ok "direct tile reads = OpenSlide's pixels (Deflate, JPEG YCbCr, JPEG RGB)"
 # Pixels: gen-slide paints tissue around (200,120,170) and tumour around
 # (120,60,150) (payload means ~163 and ~110); a wrong plane order or alpha
 # rule moves them.

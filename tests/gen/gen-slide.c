@@ -58,7 +58,7 @@ static const CliOption options[] = {
     {"mask-level", 0, CLI_INT, &opt.mask_level, NULL, "L", "level at which cells are 3x3 pixels (default 8)"},
     {"size", 0, CLI_STRING, &opt.size, NULL, "WxH", "size at the mask level in pixels (default 96x84)"},
     {"levels", 0, CLI_INT, &opt.levels, NULL, "N", "pyramid levels (default mask level + 1)"},
-    {"compression", 0, CLI_STRING, &opt.compression, NULL, "C", "deflate, lzw (exact pixels) or jpeg (q90, like scanners; pixels approximate) (default deflate)"},
+    {"compression", 0, CLI_STRING, &opt.compression, NULL, "C", "deflate, lzw (exact pixels), jpeg (q90 YCbCr) or jpeg-rgb (q90, no colour conversion) (default deflate)"},
     {"xml", 0, CLI_STRING, &opt.xml, NULL, "FILE", "write the ASAP annotation XML here (adds tumour regions)"},
     {"tumour", 0, CLI_FLAG, &opt.tumour, NULL, NULL, "draw tumour regions even without --xml"},
     {"truth", 0, CLI_STRING, &opt.truth, NULL, "FILE", "write the per-cell truth here"},
@@ -299,7 +299,7 @@ static int64_t tile_for(int64_t lw, int64_t lh)
     return t;
 }
 
-typedef enum Codec { CODEC_DEFLATE, CODEC_LZW, CODEC_JPEG } Codec;
+typedef enum Codec { CODEC_DEFLATE, CODEC_LZW, CODEC_JPEG, CODEC_JPEG_RGB } Codec;
 
 static bool write_level(TIFF *tif, const World *w, int level, Codec codec, Err *err)
 {
@@ -320,6 +320,11 @@ static bool write_level(TIFF *tif, const World *w, int level, Codec codec, Err *
         TIFFSetField(tif, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_YCBCR);
         TIFFSetField(tif, TIFFTAG_JPEGQUALITY, 90);
         TIFFSetField(tif, TIFFTAG_JPEGCOLORMODE, JPEGCOLORMODE_RGB);
+    } else if (codec == CODEC_JPEG_RGB) {
+        // JPEG without colour conversion, as ASAP's converter writes it.
+        TIFFSetField(tif, TIFFTAG_COMPRESSION, COMPRESSION_JPEG);
+        TIFFSetField(tif, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_RGB);
+        TIFFSetField(tif, TIFFTAG_JPEGQUALITY, 90);
     } else {
         TIFFSetField(tif, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_RGB);
         TIFFSetField(tif, TIFFTAG_COMPRESSION, deflate ? COMPRESSION_ADOBE_DEFLATE : COMPRESSION_LZW);
@@ -399,9 +404,10 @@ int main(int argc, char **argv)
     Codec codec = strcmp(opt.compression, "deflate") == 0 ? CODEC_DEFLATE
                   : strcmp(opt.compression, "lzw") == 0   ? CODEC_LZW
                   : strcmp(opt.compression, "jpeg") == 0  ? CODEC_JPEG
+                  : strcmp(opt.compression, "jpeg-rgb") == 0 ? CODEC_JPEG_RGB
                                                           : (Codec)-1;
     if ((int)codec < 0)
-        return cli_usage_error("--compression must be deflate, lzw or jpeg");
+        return cli_usage_error("--compression must be deflate, lzw, jpeg or jpeg-rgb");
     int levels = opt.levels ? (int)opt.levels : (int)opt.mask_level + 1;
     if (levels < 1 || levels > 16)
         return cli_usage_error("--levels must be 1..16");

@@ -456,6 +456,34 @@ static int parse_options(int nargs)
     return 0;
 }
 
+// Cuts the id group ids[i..j) (one slide) out of its slide.
+static bool run_id_unit(const IdEntry *ids, size_t i, size_t j, char **args, int nargs, Output *out, int jobs_n,
+                        Err *err)
+{
+    char path[4096];
+    slide_path_for(ids[i].slide, args, nargs, path, sizeof path);
+    Job *jobs = xmalloc_array(j - i, sizeof *jobs, err);
+    if (!jobs)
+        return false;
+    for (size_t k = i; k < j; k++)
+        jobs[k - i] = ids[k].job;
+    bool ok = run_id_group(path, ids[i].slide, jobs, j - i, out, jobs_n, err);
+    free(jobs);
+    return ok;
+}
+
+// Commits the output unless nothing succeeded or writing broke (then no
+// output file appears). Returns false when committing fails.
+static bool finish(Output *out, int done, int failed, Err *err)
+{
+    if ((done == 0 && failed > 0) || out->broken) {
+        tstream_writer_abort(out->stream);
+        afile_abort(out->text);
+        return true;
+    }
+    return out->stream ? tstream_writer_commit(out->stream, err) : afile_commit(out->text, err);
+}
+
 int main(int argc, char **argv)
 {
     CliCommon common;
@@ -463,27 +491,26 @@ int main(int argc, char **argv)
     CliStatus st = cli_parse(&spec, argc, argv, &common, &first);
     if (st != CLI_CONTINUE)
         return cli_exit_code(st);
-    int nargs = argc - first;
-    int rc = parse_options(nargs);
+    int nargs = argc - first, rc = parse_options(nargs);
     if (rc)
         return rc;
     sel.seed = common.seed;
     omp_set_num_threads(common.jobs);
 
     Err err = {0};
-    char **paths = argv + first;
-    size_t npaths = (size_t)nargs;
-    char **owned = NULL;
+    char **paths = argv + first, **owned = NULL;
+    size_t npaths = (size_t)nargs, nids = 0, units = 0;
     IdEntry *ids = NULL;
-    size_t nids = 0;
-    if (opt.ids) {
-        if (!read_ids(opt.ids, &ids, &nids, &err) || !group_entries(ids, nids, &err))
-            return cli_report(&err);
-    } else if (nargs == 0) {
+    if (opt.ids && (!read_ids(opt.ids, &ids, &nids, &err) || !group_entries(ids, nids, &err)))
+        return cli_report(&err);
+    if (!opt.ids && nargs == 0) {
         if (!(owned = read_paths(&npaths, &err)))
             return cli_report(&err);
         paths = owned;
     }
+    for (size_t i = 0; i < nids; i++)
+        units += i == 0 || ids[i].group != ids[i - 1].group;
+    units = opt.ids ? units : npaths;
 
     Output out = {0};
     if (opt.list)
@@ -492,63 +519,38 @@ int main(int argc, char **argv)
         out.stream = tstream_create(opt.output, &err);
     if (!out.text && !out.stream)
         return cli_report(&err);
-
     int failed = 0, done = 0;
-    size_t units = opt.ids ? 0 : npaths;
-    if (opt.ids)
-        for (size_t i = 0; i < nids; i++)
-            units += i == 0 || ids[i].group != ids[i - 1].group;
     progress = progress_new("slides", (int64_t)units, common.progress);
-    bool fatal = false;
-    for (size_t u = 0, i = 0; u < units && !fatal; u++) {
+    for (size_t u = 0, i = 0; u < units && !out.broken; u++) {
         Err e = {0};
         bool ok;
         if (opt.ids) {
             size_t j = i;
             while (j < nids && ids[j].group == ids[i].group)
                 j++;
-            char path[4096];
-            slide_path_for(ids[i].slide, argv + first, nargs, path, sizeof path);
             progress_note(progress, ids[i].slide);
-            Job *jobs = xmalloc_array(j - i, sizeof *jobs, &e);
-            ok = jobs != NULL;
-            for (size_t k = i; ok && k < j; k++)
-                jobs[k - i] = ids[k].job;
-            ok = ok && run_id_group(path, ids[i].slide, jobs, j - i, &out, common.jobs, &e);
-            free(jobs);
+            ok = run_id_unit(ids, i, j, argv + first, nargs, &out, common.jobs, &e);
             i = j;
         } else {
             progress_note(progress, paths[u]);
             ok = run_slide(paths[u], &out, common.jobs, &e);
         }
-        if (ok) {
-            done++;
-        } else {
-            failed++;
-            cli_report(&e);
-            // A broken output stream ends the run; slide errors do not.
-            fatal = out.broken;
-        }
+        done += ok;
+        failed += !ok;
+        if (!ok)
+            cli_report(&e); // a broken output stream ends the loop; slide errors do not
         progress_add(progress, 1);
     }
     progress_free(progress);
-    if ((done == 0 && failed > 0) || out.broken) {
-        if (out.stream) tstream_writer_abort(out.stream);
-        if (out.text) afile_abort(out.text);
-    } else {
-        bool committed = out.stream ? tstream_writer_commit(out.stream, &err) : afile_commit(out.text, &err);
-        if (!committed) {
-            cli_report(&err);
-            failed++;
-        }
+    if (!finish(&out, done, failed, &err)) {
+        cli_report(&err);
+        failed++;
     }
-    if (failed > 1 || (failed && units > 1))
+    if (failed && units > 1)
         cli_warn("%d of %zu slides failed", failed, units);
     free(ids);
-    if (owned) {
-        for (size_t i = 0; i < npaths; i++)
-            free(owned[i]);
-        free(owned);
-    }
+    for (size_t i = 0; owned && i < npaths; i++)
+        free(owned[i]);
+    free(owned);
     return failed ? 1 : 0;
 }

@@ -147,6 +147,14 @@ expect_fail 1 "text.tif: not a slide OpenSlide can read" slide2patches -o "$T/x.
 [ ! -e "$T/x.ts" ] || fail "output file left behind"
 expect_fail 1 "m.tif: has 5 levels, level 8 is needed" slide2patches -o "$T/x.ts" "$T/m.tif"
 [ ! -e "$T/x.ts" ] || fail "output file left behind"
+# Corrupt tile data: both readers fail cleanly, naming the slide.
+cp "$T/m.tif" "$T/bad.tif"
+printf 'garbage!%.0s' $(seq 1 2000) |
+  dd of="$T/bad.tif" bs=1 seek=$(($(stat -c %s "$T/bad.tif") * 8 / 20)) conv=notrunc status=none
+expect_fail 1 "bad.tif: tile [0-9]+: .*Decoding error" slide2patches --level 4 -n 100 -o "$T/x.ts" "$T/bad.tif"
+[ ! -e "$T/x.ts" ] || fail "output file left behind"
+expect_fail 1 "bad.tif: " slide2patches --reader openslide --level 4 -n 100 -o "$T/x.ts" "$T/bad.tif"
+[ ! -e "$T/x.ts" ] || fail "output file left behind"
 printf '<ASAP_Annotations><Annotations>' >"$T/broken.xml"
 expect_fail 1 "broken.xml:1: malformed XML" slide2patches --level 4 -t tumor -a "$T/broken.xml" "$T/m.tif"
 printf '<ASAP_Annotations><Annotations><Annotation PartOfGroup="_0"><Coordinates><Coordinate X="99999" Y="1"/><Coordinate X="2" Y="2"/><Coordinate X="1" Y="5"/></Coordinates></Annotation></Annotations></ASAP_Annotations>' >"$T/far.xml"

@@ -40,11 +40,11 @@ static double angle_deg(const double a[3], const double b[3])
 
 /* A planar w x h H&E-like patch: 25% background, nuclei (mostly H), stroma
  * (mostly E), in blobs so that neighbouring pixels resemble each other. */
-static uint8_t *make_patch(int w, int h, uint64_t seed, double h_scale)
+static uint8_t *make_patch_with(int w, int h, uint64_t seed, double h_scale, const double e_od[3])
 {
     double H[3], E[3];
     unit(H, TRUE_H);
-    unit(E, TRUE_E);
+    unit(E, e_od);
     uint8_t *img = malloc((size_t)w * h * 3);
     Rng rng;
     rng_init(&rng, seed);
@@ -70,6 +70,11 @@ static uint8_t *make_patch(int w, int h, uint64_t seed, double h_scale)
             }
         }
     return img;
+}
+
+static uint8_t *make_patch(int w, int h, uint64_t seed, double h_scale)
+{
+    return make_patch_with(w, h, seed, h_scale, TRUE_E);
 }
 
 static void test_lasso2_matches_projected_gradient(void **state)
@@ -277,16 +282,18 @@ static void test_reinhard_self(void **state)
 static void test_macenko_learns_true_stains(void **state)
 {
     (void)state;
+    // Eosin here has more red OD than TRUE_E: with TRUE_E (red OD 0.07)
+    // pure-eosin pixels never pass Macenko's beta test on the red channel,
+    // and both extreme angles land near haematoxylin.
+    static const double red_e[3] = {0.30, 0.90, 0.30};
     int w = 256, h = 256;
-    uint8_t *img = make_patch(w, h, 12, 1.0);
+    uint8_t *img = make_patch_with(w, h, 12, 2.0, red_e);
     StainTarget t;
     Err err = {0};
     assert_true(stain_fit(&t, STAIN_MACENKO, img, (int64_t)w * h, &err));
-    // Macenko's extreme angles sit near, not on, the stain vectors: eosin
-    // has so little red OD that pure-eosin pixels fail the beta test on the
-    // red channel, so the E row is a mixture that leans towards E.
-    double ah = angle_deg(t.stain[0], TRUE_H), ae = angle_deg(t.stain[1], TRUE_E);
-    if (ah > 3 || ae > 40 || ae > angle_deg(t.stain[1], TRUE_H))
+    // The 1st/99th percentile angles sit near, not on, the stain vectors.
+    double ah = angle_deg(t.stain[0], TRUE_H), ae = angle_deg(t.stain[1], red_e);
+    if (ah > 5 || ae > 5)
         fail_msg("Macenko stains off: H %.2f deg, E %.2f deg", ah, ae);
     assert_true(t.max_conc[0] > 0 && t.max_conc[1] > 0);
     free(img);

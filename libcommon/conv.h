@@ -16,6 +16,22 @@
  * Threads: kernels parallelise internally with OpenMP (omp_get_max_threads).
  * Not thread-safe to call concurrently with the same workspace.
  *
+ * Algorithms (chosen per shape and pass by conv_algo_choose, never by the
+ * data or the thread count):
+ *   GEMM      im2col / col2im around OpenBLAS sgemm; any shape.
+ *   WINOGRAD  F(4x4, 3x3) for 3x3 stride-1 convolutions with many channels
+ *             (forward, and backward-input as the forward of the flipped,
+ *             transposed kernel); 4x fewer multiplications than GEMM.
+ *             Relative error (max |err| / max |out|) about 1e-6 on
+ *             VGG-like data, against about 1e-7 for GEMM.
+ *   DIRECT    plain loops vectorised over the output row, for narrow
+ *             layers (few channels) where GEMM has nothing to block on.
+ *   REF       the reference: textbook loops with double accumulators,
+ *             single-threaded; for tests only.
+ * The fast kernels use AVX-512 when the CPU has it (chosen at run time) and
+ * portable C otherwise; which one ran changes the last bits of the results,
+ * so bit-for-bit repeatability holds on one machine, not across CPUs.
+ *
  *     ConvShape s;
  *     if (!conv_shape_init(&s, N, C, H, W, OC, 3, 3, 1, 1, &err)) ...
  *     void *ws = malloc(conv_workspace_bytes(&s));
@@ -61,5 +77,48 @@ void conv2d_backward_input_cpu(float *dinp, const float *dout, const float *weig
  * accumulate, as in torch. */
 void conv2d_backward_weight_cpu(float *dweight, float *dbias, const float *dout, const float *inp,
                                 const ConvShape *s, void *workspace);
+
+/* ---- Algorithm selection (for tests, benchmarks and diagnostics) ---- */
+
+typedef enum ConvPass {
+    CONV_PASS_FORWARD,
+    CONV_PASS_BACKWARD_INPUT,
+    CONV_PASS_BACKWARD_WEIGHT,
+    CONV_PASS_COUNT
+} ConvPass;
+
+typedef enum ConvAlgo {
+    CONV_ALGO_AUTO, /* whatever conv_algo_choose picks */
+    CONV_ALGO_GEMM,
+    CONV_ALGO_WINOGRAD,
+    CONV_ALGO_DIRECT,
+    CONV_ALGO_REF,
+    CONV_ALGO_COUNT
+} ConvAlgo;
+
+/* "auto", "gemm", "winograd", "direct", "ref". */
+const char *conv_algo_name(ConvAlgo algo);
+
+/* True when algo can run this pass of this shape (AUTO, GEMM and REF
+ * always can). */
+bool conv_algo_supported(const ConvShape *s, ConvPass pass, ConvAlgo algo);
+
+/* The algorithm the plain entry points above use for this pass and shape
+ * (never AUTO or REF). */
+ConvAlgo conv_algo_choose(const ConvShape *s, ConvPass pass);
+
+/* The entry points above with the algorithm forced; algo must be supported
+ * (conv_algo_supported), else the call falls back to GEMM. The workspace of
+ * conv_workspace_bytes serves every algorithm. */
+void conv2d_forward_cpu_algo(float *out, const float *inp, const float *weight, const float *bias,
+                             const ConvShape *s, void *workspace, ConvAlgo algo);
+void conv2d_backward_input_cpu_algo(float *dinp, const float *dout, const float *weight, const ConvShape *s,
+                                    void *workspace, ConvAlgo algo);
+void conv2d_backward_weight_cpu_algo(float *dweight, float *dbias, const float *dout, const float *inp,
+                                     const ConvShape *s, void *workspace, ConvAlgo algo);
+
+/* Name of the vector instruction set the fast kernels use on this CPU:
+ * "avx512" or "portable". */
+const char *conv_isa_name(void);
 
 #endif

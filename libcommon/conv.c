@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * conv: shape checks, workspace sizing and the choice of algorithm for each
+ * pass; the algorithms live in conv_gemm.c, conv_winograd.c, conv_direct.c
+ * and conv_ref.c.
+ */
+#include <assert.h>
+
+#include "conv_impl.h"
+
+// Every dimension product handed to BLAS must fit an int; this bound keeps
+// each one (and C*KH*KW*OH*OW, the im2col buffer) well inside.
+#define CONV_MAX_ELEMS ((int64_t)1 << 31)
+
+bool conv_shape_init(ConvShape *s, int64_t N, int64_t C, int64_t H, int64_t W, int64_t OC, int64_t KH,
+                     int64_t KW, int64_t stride, int64_t pad, Err *err)
+{
+    if (N < 1 || C < 1 || H < 1 || W < 1 || OC < 1 || KH < 1 || KW < 1)
+        return err_set(err, "conv shape: sizes must be positive (N=%lld C=%lld H=%lld W=%lld OC=%lld KH=%lld KW=%lld)",
+                       (long long)N, (long long)C, (long long)H, (long long)W, (long long)OC, (long long)KH,
+                       (long long)KW);
+    if (stride < 1 || pad < 0 || stride > CONV_MAX_ELEMS || pad > CONV_MAX_ELEMS)
+        return err_set(err, "conv shape: stride %lld must be >= 1 and padding %lld >= 0", (long long)stride,
+                       (long long)pad);
+    if (H > CONV_MAX_ELEMS || W > CONV_MAX_ELEMS || KH > CONV_MAX_ELEMS || KW > CONV_MAX_ELEMS ||
+        H + 2 * pad < KH || W + 2 * pad < KW)
+        return err_set(err, "conv shape: kernel %lldx%lld does not fit the padded input %lldx%lld",
+                       (long long)KH, (long long)KW, (long long)(H + 2 * pad), (long long)(W + 2 * pad));
+    int64_t OH = (H + 2 * pad - KH) / stride + 1, OW = (W + 2 * pad - KW) / stride + 1;
+    int64_t ckk = C * KH * KW;
+    if (C > CONV_MAX_ELEMS || OC > CONV_MAX_ELEMS || KH * KW > CONV_MAX_ELEMS || ckk > CONV_MAX_ELEMS ||
+        C * H * W > CONV_MAX_ELEMS || OC * OH * OW > CONV_MAX_ELEMS || OC * ckk > CONV_MAX_ELEMS ||
+        ckk > CONV_MAX_ELEMS / (OH * OW))
+        return err_set(err, "conv shape: too large (C=%lld H=%lld W=%lld OC=%lld kernel %lldx%lld)", (long long)C,
+                       (long long)H, (long long)W, (long long)OC, (long long)KH, (long long)KW);
+    *s = (ConvShape){N, C, H, W, OC, KH, KW, stride, pad, OH, OW};
+    return true;
+}
+
+size_t conv_workspace_bytes(const ConvShape *s)
+{
+    size_t floats = conv_gemm_workspace_floats(s);
+    return floats * sizeof(float);
+}
+
+const char *conv_algo_name(ConvAlgo algo)
+{
+    static const char *const names[] = {"auto", "gemm", "winograd", "direct", "ref"};
+    static_assert(sizeof names / sizeof names[0] == CONV_ALGO_COUNT, "one name per algorithm");
+    return (unsigned)algo < CONV_ALGO_COUNT ? names[algo] : "?";
+}
+
+bool conv_algo_supported(const ConvShape *s, ConvPass pass, ConvAlgo algo)
+{
+    (void)s;
+    (void)pass;
+    switch (algo) {
+    case CONV_ALGO_AUTO:
+    case CONV_ALGO_GEMM:
+    case CONV_ALGO_REF:
+        return true;
+    default:
+        return false;
+    }
+}
+
+ConvAlgo conv_algo_choose(const ConvShape *s, ConvPass pass)
+{
+    (void)s;
+    (void)pass;
+    return CONV_ALGO_GEMM;
+}
+
+static ConvAlgo resolve(const ConvShape *s, ConvPass pass, ConvAlgo algo)
+{
+    if (algo == CONV_ALGO_AUTO)
+        return conv_algo_choose(s, pass);
+    return conv_algo_supported(s, pass, algo) ? algo : CONV_ALGO_GEMM;
+}
+
+void conv2d_forward_cpu_algo(float *out, const float *inp, const float *weight, const float *bias,
+                             const ConvShape *s, void *workspace, ConvAlgo algo)
+{
+    switch (resolve(s, CONV_PASS_FORWARD, algo)) {
+    case CONV_ALGO_REF:
+        conv_ref_forward(out, inp, weight, bias, s);
+        break;
+    default:
+        conv_gemm_forward(out, inp, weight, bias, s, workspace);
+        break;
+    }
+}
+
+void conv2d_backward_input_cpu_algo(float *dinp, const float *dout, const float *weight, const ConvShape *s,
+                                    void *workspace, ConvAlgo algo)
+{
+    switch (resolve(s, CONV_PASS_BACKWARD_INPUT, algo)) {
+    case CONV_ALGO_REF:
+        conv_ref_backward_input(dinp, dout, weight, s);
+        break;
+    default:
+        conv_gemm_backward_input(dinp, dout, weight, s, workspace);
+        break;
+    }
+}
+
+void conv2d_backward_weight_cpu_algo(float *dweight, float *dbias, const float *dout, const float *inp,
+                                     const ConvShape *s, void *workspace, ConvAlgo algo)
+{
+    switch (resolve(s, CONV_PASS_BACKWARD_WEIGHT, algo)) {
+    case CONV_ALGO_REF:
+        conv_ref_backward_weight(dweight, dbias, dout, inp, s);
+        break;
+    default:
+        conv_gemm_backward_weight(dweight, dbias, dout, inp, s, workspace);
+        break;
+    }
+}
+
+void conv2d_forward_cpu(float *out, const float *inp, const float *weight, const float *bias,
+                        const ConvShape *s, void *workspace)
+{
+    conv2d_forward_cpu_algo(out, inp, weight, bias, s, workspace, CONV_ALGO_AUTO);
+}
+
+void conv2d_backward_input_cpu(float *dinp, const float *dout, const float *weight, const ConvShape *s,
+                               void *workspace)
+{
+    conv2d_backward_input_cpu_algo(dinp, dout, weight, s, workspace, CONV_ALGO_AUTO);
+}
+
+void conv2d_backward_weight_cpu(float *dweight, float *dbias, const float *dout, const float *inp,
+                                const ConvShape *s, void *workspace)
+{
+    conv2d_backward_weight_cpu_algo(dweight, dbias, dout, inp, s, workspace, CONV_ALGO_AUTO);
+}
+
+void conv_bias_grad(float *dbias, const float *dout, const ConvShape *s)
+{
+    const int64_t ohw = s->OH * s->OW;
+#pragma omp parallel for schedule(static)
+    for (int64_t oc = 0; oc < s->OC; oc++) {
+        double acc = 0.0;
+        for (int64_t n = 0; n < s->N; n++) {
+            const float *p = dout + (n * s->OC + oc) * ohw;
+            for (int64_t i = 0; i < ohw; i++)
+                acc += p[i];
+        }
+        dbias[oc] += (float)acc;
+    }
+}
+
+const char *conv_isa_name(void)
+{
+    return __builtin_cpu_supports("avx512f") ? "avx512" : "portable";
+}

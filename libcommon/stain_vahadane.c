@@ -46,21 +46,26 @@ static void od_table(double od[256])
         od[v] = -log(v / 255.0);
 }
 
-/* The training data: the not-white pixels of the standardised image, kept
- * as pixel indices and looked up through the OD table on demand. */
+/* The training data: the colours of the not-white pixels of the
+ * standardised image, packed as r | g << 8 | b << 16 (4 bytes per sample
+ * instead of 24 for the OD triple, so the random accesses of the online
+ * algorithm stay in cache), turned into OD through a table on use. */
 typedef struct Samples {
-    const uint8_t *r, *g, *b; /* planes (npix) */
-    const int32_t *index;     /* (m) pixel index of each sample */
+    const uint32_t *color; /* (m) packed colour of each sample */
     int64_t m;
-    const double *od;         /* (256) */
+    const double *od;      /* (256) */
 } Samples;
+
+static void color_od(double x[3], const double *od, uint32_t c)
+{
+    x[0] = od[c & 255];
+    x[1] = od[(c >> 8) & 255];
+    x[2] = od[c >> 16];
+}
 
 static void sample_od(double x[3], const Samples *s, int64_t k)
 {
-    int32_t p = s->index[k];
-    x[0] = s->od[s->r[p]];
-    x[1] = s->od[s->g[p]];
-    x[2] = s->od[s->b[p]];
+    color_od(x, s->od, s->color[k]);
 }
 
 static double dot3(const double *a, const double *b)
@@ -94,26 +99,29 @@ static void clamp_positive(double d[3])
 }
 
 /* The permutation of 0..m-1 of SPAMS' Vector<int>::randperm ("pick
- * random() % size, move the last entry into the hole"), generated lazily:
- * only the entries the budget visits are drawn, and the random() calls of
- * the rest are consumed when a later draw (atom cleaning) needs the stream
- * position SPAMS would have. */
+ * random() % size, move the last entry into the hole"), applied to the
+ * sample colours directly (the table starts as the colours, so the drawn
+ * entry is the permuted sample itself). It is drawn lazily, a batch at a
+ * time: only the entries the budget visits are drawn, and the random()
+ * calls of the rest are consumed when a later draw (atom cleaning) needs
+ * the stream position SPAMS would have. */
 typedef struct Perm {
-    int32_t *table; /* (m) remaining indices */
-    int32_t *perm;  /* (need) drawn prefix */
+    uint32_t *table; /* (m) colours not yet drawn */
+    uint32_t *perm;  /* (need) drawn prefix */
     int64_t m, need, drawn, size;
     SpamsRandom *rnd;
 } Perm;
 
-static int32_t perm_at(Perm *p, int64_t pos)
+/* Draws entries up to position last (inclusive, < need). The loop has no
+ * dependency between the table loads, so their cache misses overlap. */
+static void perm_draw_to(Perm *p, int64_t last)
 {
-    while (p->drawn <= pos) {
+    while (p->drawn <= last) {
         int64_t ind = spams_random(p->rnd) % p->size;
         p->perm[p->drawn++] = p->table[ind];
         p->table[ind] = p->table[p->size - 1];
         p->size--;
     }
-    return p->perm[pos];
 }
 
 static void perm_finish_stream(Perm *p)
@@ -181,8 +189,7 @@ static bool train_dictionary(double d[2][3], const Samples *s, Err *err)
         free(perm.table);
         return false;
     }
-    for (int64_t i = 0; i < m; i++)
-        perm.table[i] = (int32_t)i;
+    memcpy(perm.table, s->color, (size_t)m * sizeof *perm.table);
 
     bool even = true;
     for (int64_t i = 0; i < iters; i++) {
@@ -196,9 +203,11 @@ static bool train_dictionary(double d[2][3], const Samples *s, Err *err)
 
         // Code the batch; sums of alpha alpha' and x alpha' in sample order.
         double AT[2][2] = {{0}}, BT[2][3] = {{0}};
+        if (perm.drawn < need)
+            perm_draw_to(&perm, (i + 1) * bs - 1 < need - 1 ? (i + 1) * bs - 1 : need - 1);
         for (int64_t j = 0; j < bs; j++) {
             double x[3], c[2], al[2];
-            sample_od(x, s, perm_at(&perm, (j + i * bs) % m));
+            color_od(x, s->od, perm.perm[(j + i * bs) % m]);
             c[0] = dot3(d[0], x);
             c[1] = dot3(d[1], x);
             stain_lasso2(al, c, G[0][0], G[0][1], G[1][1], lambda);
@@ -286,26 +295,26 @@ int64_t stain_vahadane_matrix(double S[2][3], const uint8_t *rgb, int64_t npix, 
         lin[v] = stain_srgb_to_linear((uint8_t)v);
     double lstar = (STAIN_WHITE_L8_MAX + 0.5) * 100.0 / 255.0;
     double fy = (lstar + 16.0) / 116.0, ythr = fy * fy * fy;
-    int32_t *index = xmalloc_array((size_t)(npix ? npix : 1), sizeof *index, err);
-    if (!index)
+    uint32_t *color = xmalloc_array((size_t)(npix ? npix : 1), sizeof *color, err);
+    if (!color)
         return -1;
     int64_t m = 0;
     for (int64_t p = 0; p < npix; p++) {
         double y = lin[r[p]] * 0.212671 + lin[g[p]] * 0.715160 + lin[b[p]] * 0.072169;
         bool keep = fabs(y - ythr) > 1e-6 ? y < ythr : stain_not_white(r[p], g[p], b[p]);
         if (keep)
-            index[m++] = (int32_t)p;
+            color[m++] = (uint32_t)r[p] | (uint32_t)g[p] << 8 | (uint32_t)b[p] << 16;
     }
     if (m == 0) {
-        free(index);
+        free(color);
         return 0;
     }
     double od[256];
     od_table(od);
-    Samples s = {r, g, b, index, m, od};
+    Samples s = {color, m, od};
     double d[2][3];
     bool ok = train_dictionary(d, &s, err);
-    free(index);
+    free(color);
     if (!ok)
         return -1;
     // Rows = atoms; haematoxylin (larger red OD) first; unit rows.

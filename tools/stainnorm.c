@@ -127,6 +127,14 @@ static bool fit_from_slide(StainTarget *t, StainMethod m, const char *path, cons
     if (!s)
         return false;
     int64_t npix = r[2] * r[3];
+    int64_t sw = slide_width(s, 0), sh = slide_height(s, 0);
+    if (r[0] + r[2] > sw || r[1] + r[3] > sh) {
+        err_set(err, "%s: target region %" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64
+                " does not fit in the slide's level 0 (%" PRId64 "x%" PRId64 ")",
+                path, r[0], r[1], r[2], r[3], sw, sh);
+        slide_close(s);
+        return false;
+    }
     uint8_t *hwc = xmalloc_array((size_t)npix, 3, err);
     uint8_t *rgb = NULL;
     bool ok = hwc && slide_read_rgb(s, 0, r[0], r[1], r[2], r[3], hwc, err) &&
@@ -143,9 +151,12 @@ static bool fit_from_slide(StainTarget *t, StainMethod m, const char *path, cons
 /* Normalises one record into out; *copied tells whether it had no tissue. */
 static bool normalize_record(TRecord *out, const TRecord *in, const StainTarget *t, bool *copied, Err *err)
 {
-    if (in->dtype != TDTYPE_U8 || in->ndim != 3 || in->dims[0] != 3)
-        return err_set(err, "expected a u8 (3, H, W) RGB patch, got %s with %d dimensions%s",
-                       tdtype_name(in->dtype), in->ndim, in->ndim == 3 ? " and C != 3" : "");
+    if (in->dtype != TDTYPE_U8 || in->ndim != 3 || in->dims[0] != 3) {
+        char shape[96] = "";
+        for (int i = 0, at = 0; i < in->ndim && at < (int)sizeof shape; i++)
+            at += snprintf(shape + at, sizeof shape - (size_t)at, "%s%" PRId64, i ? ", " : "", in->dims[i]);
+        return err_set(err, "expected a u8 (3, H, W) RGB patch, got %s (%s)", tdtype_name(in->dtype), shape);
+    }
     if (!trecord_set_shape(out, TDTYPE_U8, 3, in->dims, err) || !trecord_meta_copy(out, in, err))
         return false;
     if (!stain_normalize(out->data, in->data, in->dims[1] * in->dims[2], t, copied, err))

@@ -12,6 +12,16 @@
 
 enum { IDX_UBYTE_1D = 0x00000801, IDX_UBYTE_3D = 0x00000803 };
 
+// zlib's message starts with the path, which our message already names.
+static const char *gz_message(gzFile g, const char *path, int *code)
+{
+    const char *msg = gzerror(g, code);
+    size_t len = strlen(path);
+    if (strncmp(msg, path, len) == 0 && msg[len] == ':' && msg[len + 1] == ' ')
+        msg += len + 2;
+    return msg;
+}
+
 // Reads exactly n bytes; a short read is a truncated (or cut gzip) file.
 static bool read_exact(gzFile g, void *buf, size_t n, const char *path, const char *what, Err *err)
 {
@@ -21,7 +31,7 @@ static bool read_exact(gzFile g, void *buf, size_t n, const char *path, const ch
         int got = gzread(g, (unsigned char *)buf + done, chunk);
         if (got <= 0) {
             int code;
-            const char *msg = gzerror(g, &code);
+            const char *msg = gz_message(g, path, &code);
             if (code != Z_OK && code != Z_STREAM_END)
                 return err_set(err, "%s: truncated or corrupt %s: %s", path, what, msg);
             return err_set(err, "%s: truncated %s: %zu of %zu bytes", path, what, done, n);
@@ -38,7 +48,7 @@ static bool expect_end(gzFile g, const char *path, Err *err)
     unsigned char extra;
     int got = gzread(g, &extra, 1);
     int code;
-    const char *msg = gzerror(g, &code);
+    const char *msg = gz_message(g, path, &code);
     if (got < 0 || (code != Z_OK && code != Z_STREAM_END))
         return err_set(err, "%s: corrupt end of file: %s", path, msg);
     if (got > 0)

@@ -131,6 +131,8 @@ typedef struct Job {
 static bool write_one(Job *job, const ImageWriteOptions *wo)
 {
     Image im = {0};
+    if (!opt.range && job->rec.dtype != TDTYPE_U8 && job->rec.dtype != TDTYPE_U16)
+        return err_set(&job->err, "%s record needs --range LO,HI to become an image", tdtype_name(job->rec.dtype));
     bool ok = opt.range ? imgconv_from_record_range(&job->rec, opt.lo, opt.hi, &im, &job->err)
                         : image_from_record(&job->rec, &im, &job->err);
     ok = ok && image_write(job->path, &im, wo, &job->err);

@@ -136,7 +136,7 @@ bool resample_skimage_rescale_u8(uint8_t *dst, const uint8_t *src, int w, int h,
     int *rslot = ct ? xmalloc_array((size_t)h, sizeof *rslot, err) : NULL;
     int *cslot = rslot ? xmalloc_array((size_t)w, sizeof *cslot, err) : NULL;
     double *acc = cslot ? xmalloc_array(row_bytes, sizeof *acc, err) : NULL;
-    uint8_t *pass1 = NULL, *pass2 = NULL;
+    uint8_t *pass1 = NULL, *pass2 = NULL, *padded = NULL;
     bool ok = acc != NULL;
     if (ok) {
         make_taps(rt, oh, factor);
@@ -145,7 +145,8 @@ bool resample_skimage_rescale_u8(uint8_t *dst, const uint8_t *src, int w, int h,
         int nc = needed_slots(cslot, w, ct, ow);
         pass1 = xmalloc_array((size_t)nr, row_bytes, err);
         pass2 = pass1 ? xmalloc_array((size_t)nr * nc, (size_t)channels, err) : NULL;
-        ok = pass2 != NULL;
+        padded = pass2 ? xmalloc_array((size_t)w + 2 * (size_t)radius, (size_t)channels, err) : NULL;
+        ok = padded != NULL;
         if (ok) {
             // Pass 1, axis 0: each needed row from the 2r+1 rows around it;
             // the loop over j outside keeps SciPy's order per sample and
@@ -154,12 +155,14 @@ bool resample_skimage_rescale_u8(uint8_t *dst, const uint8_t *src, int w, int h,
                 if (rslot[y] < 0)
                     continue;
                 const uint8_t *centre = src + (size_t)y * row_bytes;
+#pragma omp simd
                 for (size_t e = 0; e < row_bytes; e++)
                     acc[e] = centre[e] * wts[0];
                 for (int j = radius; j >= 1; j--) {
                     const uint8_t *up = src + (size_t)mirror(y - j, h) * row_bytes;
                     const uint8_t *down = src + (size_t)mirror(y + j, h) * row_bytes;
                     double wj = wts[j];
+#pragma omp simd
                     for (size_t e = 0; e < row_bytes; e++)
                         acc[e] += ((double)up[e] + (double)down[e]) * wj;
                 }
@@ -167,18 +170,21 @@ bool resample_skimage_rescale_u8(uint8_t *dst, const uint8_t *src, int w, int h,
                 for (size_t e = 0; e < row_bytes; e++)
                     out[e] = (uint8_t)acc[e];
             }
-            // Pass 2, axis 1: the needed columns of each filtered row.
+            // Pass 2, axis 1: the needed columns of each filtered row, from
+            // a copy of the row extended by the mirror rule on both sides.
             for (int r = 0; r < nr; r++) {
                 const uint8_t *line = pass1 + (size_t)r * row_bytes;
+                for (int x = -radius; x < w + radius; x++)
+                    memcpy(padded + (size_t)(x + radius) * channels, line + (size_t)mirror(x, w) * channels,
+                           (size_t)channels);
                 for (int x = 0; x < w; x++) {
                     if (cslot[x] < 0)
                         continue;
+                    const uint8_t *at = padded + (size_t)(x + radius) * channels;
                     for (int c = 0; c < channels; c++) {
-                        double a = line[(size_t)x * channels + c] * wts[0];
+                        double a = at[c] * wts[0];
                         for (int j = radius; j >= 1; j--)
-                            a += ((double)line[(size_t)mirror(x - j, w) * channels + c] +
-                                  (double)line[(size_t)mirror(x + j, w) * channels + c]) *
-                                 wts[j];
+                            a += ((double)at[c - j * channels] + (double)at[c + j * channels]) * wts[j];
                         pass2[((size_t)r * nc + cslot[x]) * channels + c] = (uint8_t)a;
                     }
                 }
@@ -204,6 +210,7 @@ bool resample_skimage_rescale_u8(uint8_t *dst, const uint8_t *src, int w, int h,
             }
         }
     }
+    free(padded);
     free(pass2);
     free(pass1);
     free(acc);

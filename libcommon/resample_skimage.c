@@ -155,14 +155,12 @@ bool resample_skimage_rescale_u8(uint8_t *dst, const uint8_t *src, int w, int h,
                 if (rslot[y] < 0)
                     continue;
                 const uint8_t *centre = src + (size_t)y * row_bytes;
-#pragma omp simd
                 for (size_t e = 0; e < row_bytes; e++)
                     acc[e] = centre[e] * wts[0];
                 for (int j = radius; j >= 1; j--) {
                     const uint8_t *up = src + (size_t)mirror(y - j, h) * row_bytes;
                     const uint8_t *down = src + (size_t)mirror(y + j, h) * row_bytes;
                     double wj = wts[j];
-#pragma omp simd
                     for (size_t e = 0; e < row_bytes; e++)
                         acc[e] += ((double)up[e] + (double)down[e]) * wj;
                 }

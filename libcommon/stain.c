@@ -278,13 +278,8 @@ static bool parse_numbers(const char *s, double *out, int n)
     return *s == 0;
 }
 
-bool stain_target_load(StainTarget *target, const char *path, Err *err)
+bool stain_target_parse(StainTarget *target, const char *text, size_t n, const char *name, Err *err)
 {
-    bool is_stdin = strcmp(path, "-") == 0;
-    const char *name = is_stdin ? "stdin" : path;
-    FILE *fp = is_stdin ? stdin : fopen(path, "r");
-    if (!fp)
-        return err_set(err, "%s: %s", name, strerror(errno));
     StainTarget t;
     memset(&t, 0, sizeof t);
     char line[512];
@@ -292,13 +287,22 @@ bool stain_target_load(StainTarget *target, const char *path, Err *err)
     bool ok = true, have_method = false;
     unsigned seen = 0; // bit per key below
     static const char *const keys[] = {"stain_h", "stain_e", "max_conc", "lab_mean", "lab_std"};
-    while (ok && fgets(line, sizeof line, fp)) {
+    size_t pos = 0;
+    while (ok && pos < n) {
         lineno++;
-        size_t len = strlen(line);
-        if (len && line[len - 1] == '\n')
-            line[--len] = 0;
-        else if (!feof(fp)) {
+        size_t end = pos;
+        while (end < n && text[end] != '\n')
+            end++;
+        size_t len = end - pos;
+        if (len >= sizeof line) {
             ok = err_set(err, "%s:%d: line too long", name, lineno);
+            break;
+        }
+        memcpy(line, text + pos, len);
+        line[len] = 0;
+        pos = end + 1;
+        if (strlen(line) != len) {
+            ok = err_set(err, "%s:%d: NUL byte in a text file", name, lineno);
             break;
         }
         if (lineno == 1) {
@@ -334,8 +338,6 @@ bool stain_target_load(StainTarget *target, const char *path, Err *err)
         else
             seen |= 1u << k;
     }
-    if (ok && ferror(fp))
-        ok = err_set(err, "%s: read error", name);
     if (ok && lineno == 0)
         ok = err_set(err, "%s: empty file, not a stain target", name);
     if (ok && !have_method)
@@ -357,9 +359,29 @@ bool stain_target_load(StainTarget *target, const char *path, Err *err)
             for (int c = 0; c < 3 && ok; c++)
                 if (fabs(t.stain[r][c]) > 1 + 1e-9)
                     ok = err_set(err, "%s: stain matrix entries must lie in [-1, 1]", name);
-    if (!is_stdin)
-        fclose(fp);
     if (ok)
         *target = t;
+    return ok;
+}
+
+bool stain_target_load(StainTarget *target, const char *path, Err *err)
+{
+    bool is_stdin = strcmp(path, "-") == 0;
+    const char *name = is_stdin ? "stdin" : path;
+    FILE *fp = is_stdin ? stdin : fopen(path, "r");
+    if (!fp)
+        return err_set(err, "%s: %s", name, strerror(errno));
+    char *buf = xmalloc_array(STAIN_TARGET_MAX_BYTES + 1, 1, err);
+    size_t n = buf ? fread(buf, 1, STAIN_TARGET_MAX_BYTES + 1, fp) : 0;
+    bool ok = buf != NULL;
+    if (ok && ferror(fp))
+        ok = err_set(err, "%s: read error", name);
+    else if (ok && n > STAIN_TARGET_MAX_BYTES)
+        ok = err_set(err, "%s: larger than %d bytes, not a stain target", name, STAIN_TARGET_MAX_BYTES);
+    if (ok)
+        ok = stain_target_parse(target, buf, n, name, err);
+    free(buf);
+    if (!is_stdin)
+        fclose(fp);
     return ok;
 }

@@ -108,6 +108,9 @@ double stain_srgb_to_linear(uint8_t v)
     return c <= 0.04045 ? c / 12.92 : pow((c + 0.055) / 1.055, 2.4);
 }
 
+/* AMBIGUOUS: the original thresholds OpenCV's fixed-point 8-bit L; the
+ * float formula is used here (spec 15), so pixels within one L8 step of 203
+ * may fall on the other side. */
 bool stain_not_white(uint8_t r, uint8_t g, uint8_t b)
 {
     double y = stain_srgb_to_linear(r) * 0.212671 + stain_srgb_to_linear(g) * 0.715160 +

@@ -5,7 +5,7 @@
  * learning (trainDL, Mairal et al. 2010, dictLearn/dicts.h Trainer::train)
  * reproduced step by step for K = 2 atoms in 3-D optical density.
  *
- * Deliberate deviation: SPAMS stops after 1 s of wall-clock time with a
+ * AMBIGUOUS (spec 15, "SPAMS iteration count"): SPAMS stops after 1 s of wall-clock time with a
  * batch size that depends on the processor count; here the budget is a fixed
  * STAIN_VAHADANE_BATCHES mini-batches of STAIN_VAHADANE_BATCH_SIZE pixels,
  * so the same input always gives the same bytes.

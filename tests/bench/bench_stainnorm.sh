@@ -17,15 +17,17 @@ stream2img -o "$T/t" "$T/target.ts"
 stainnorm --target "$T/t/he_0.png" --fit-only -o "$T/v.stain"
 for m in macenko reinhard; do stainnorm --target "$T/t/he_0.png" -m $m --fit-only -o "$T/$m.stain"; done
 
+calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
+
 # measure LABEL THREADS CMD...: one table row; leaves the times in $wall/$cpu.
 measure() {
   local label=$1 threads=$2; shift 2
   local TIMEFORMAT='%R %U %S' t
   t=$( { time "$@" > /dev/null 2>&1; } 2>&1 ) || { echo "$label: failed"; return 1; }
   read -r wall u s <<< "$t"
-  cpu=$(echo "$u + $s" | bc -l)
-  printf '%-46s %7s %10.2f %12.1f %12.1f\n' "$label" "$threads" "$(echo "$n / $wall" | bc -l)" \
-    "$(echo "1000 * $wall / $n" | bc -l)" "$(echo "1000 * $cpu / $n" | bc -l)"
+  cpu=$(calc "$u + $s")
+  printf '%-46s %7s %10.2f %12.1f %12.1f\n' "$label" "$threads" "$(calc "$n / $wall")" \
+    "$(calc "1000 * $wall / $n")" "$(calc "1000 * $cpu / $n")"
 }
 
 printf '%-46s %7s %10s %12s %12s\n' "command ($n patches 768x768)" threads patches/s "wall ms/p" "cpu ms/p"
@@ -41,9 +43,9 @@ if /usr/bin/python3 -c 'import numpy, sklearn' 2>/dev/null; then
   gen-he-patches --count 2 --size 768 --seed 1 > "$T/p2.ts"
   ref=$(/usr/bin/python3 "$here/stainnorm_ref.py" "$T/target.ts" "$T/p2.ts" | awk '/seconds_per_patch/ {print $2}')
   printf '%-46s %7s %10.2f %12.1f %12s\n' "stainnorm_ref.py (sklearn, 1 s learning limit)" 1 \
-    "$(echo "1 / $ref" | bc -l)" "$(echo "1000 * $ref" | bc -l)" "-"
+    "$(calc "1 / $ref")" "$(calc "1000 * $ref")" "-"
   printf 'Vahadane per patch, 1 thread: reference wall time / stainnorm CPU time = %.0fx\n' \
-    "$(echo "$ref * $n / $v1cpu" | bc -l)"
+    "$(calc "$ref * $n / $v1cpu")"
   echo "(the original's SPAMS learning stops after 1 s of wall time, so it needs >= 1 s per patch)"
 else
   echo "numpy/scikit-learn not installed: Python reference skipped"

@@ -73,12 +73,12 @@ static double dot3(const double *a, const double *b)
     return a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
 }
 
-/* SPAMS' Vector::normalize (unit norm unless ~0) and normalize2 (projection
- * onto the unit ball). */
+/* SPAMS' Vector::normalize (unit norm unless below its EPSILON, written
+ * 10e-10 = 1e-9) and normalize2 (projection onto the unit ball). */
 static void normalize_eps(double d[3])
 {
     double n = sqrt(dot3(d, d));
-    if (n > 1e-10)
+    if (n > 10e-10)
         for (int i = 0; i < 3; i++)
             d[i] *= 1.0 / n;
 }

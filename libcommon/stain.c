@@ -7,6 +7,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,24 @@ bool stain_normalize(uint8_t *dst, const uint8_t *src, int64_t npix, const Stain
     case STAIN_REINHARD: return stain_reinhard_normalize(dst, src, npix, target, copied, err);
     default: return err_set(err, "unknown stain method %d", (int)target->method);
     }
+}
+
+void stain_cache_init(StainCache *c)
+{
+    c->key = calloc(STAIN_CACHE_SLOTS, sizeof *c->key);
+    c->value = c->key ? malloc(STAIN_CACHE_SLOTS * sizeof *c->value) : NULL;
+    if (!c->value) {
+        free(c->key);
+        c->key = NULL;
+    }
+}
+
+void stain_cache_fini(StainCache *c)
+{
+    free(c->value);
+    free(c->key);
+    c->key = NULL;
+    c->value = NULL;
 }
 
 /* ---- brightness, white mask, lasso ---- */
@@ -212,9 +231,20 @@ static double lab_f(double t)
     return t > 0.008856 ? cbrt(t) : 7.787 * t + 16.0 / 116.0;
 }
 
+/* The 256 linear intensities, computed once for all threads. */
+static double srgb_linear[256];
+static pthread_once_t srgb_once = PTHREAD_ONCE_INIT;
+
+static void srgb_table_init(void)
+{
+    for (int v = 0; v < 256; v++)
+        srgb_linear[v] = stain_srgb_to_linear((uint8_t)v);
+}
+
 void stain_rgb_to_lab(double lab[3], uint8_t r, uint8_t g, uint8_t b)
 {
-    double R = stain_srgb_to_linear(r), G = stain_srgb_to_linear(g), B = stain_srgb_to_linear(b);
+    pthread_once(&srgb_once, srgb_table_init);
+    double R = srgb_linear[r], G = srgb_linear[g], B = srgb_linear[b];
     double X = (0.412453 * R + 0.357580 * G + 0.180423 * B) / LAB_XN;
     double Y = 0.212671 * R + 0.715160 * G + 0.072169 * B;
     double Z = (0.019334 * R + 0.119193 * G + 0.950227 * B) / LAB_ZN;

@@ -221,15 +221,25 @@ bool stain_macenko_normalize(uint8_t *dst, const uint8_t *src, int64_t npix, con
     for (int s = 0; s < 2; s++) // a stain absent from the source keeps its scale
         scale[s] = maxc[s] > 0 ? t->max_conc[s] / maxc[s] : 1.0;
     const double(*T)[3] = t->stain;
+    StainCache cache;
+    stain_cache_init(&cache);
     for (int64_t p = 0; p < npix; p++) {
-        double x[3] = {od[src[p]], od[src[npix + p]], od[src[2 * npix + p]]}, c[2];
-        lsq_conc(c, HE, inv, x);
-        c[0] *= scale[0];
-        c[1] *= scale[1];
-        for (int k = 0; k < 3; k++) {
-            double v = STAIN_MACENKO_IO * exp(-(T[0][k] * c[0] + T[1][k] * c[1]));
-            dst[k * npix + p] = v >= 255.0 ? 255 : v <= 0 ? 0 : (uint8_t)v;
+        uint32_t color = stain_pack(src[p], src[npix + p], src[2 * npix + p]);
+        uint8_t out[3];
+        if (!stain_cache_get(&cache, color, out)) {
+            double x[3] = {od[src[p]], od[src[npix + p]], od[src[2 * npix + p]]}, c[2];
+            lsq_conc(c, HE, inv, x);
+            c[0] *= scale[0];
+            c[1] *= scale[1];
+            for (int k = 0; k < 3; k++) {
+                double v = STAIN_MACENKO_IO * exp(-(T[0][k] * c[0] + T[1][k] * c[1]));
+                out[k] = v >= 255.0 ? 255 : v <= 0 ? 0 : (uint8_t)v;
+            }
+            stain_cache_put(&cache, color, out);
         }
+        for (int k = 0; k < 3; k++)
+            dst[k * npix + p] = out[k];
     }
+    stain_cache_fini(&cache);
     return true;
 }

@@ -64,15 +64,22 @@ bool stain_reinhard_normalize(uint8_t *dst, const uint8_t *src, int64_t npix, co
     lab_stats(mean, sd, lab, src, npix);
     for (int k = 0; k < 3; k++)
         gain[k] = sd[k] > 0 ? t->lab_std[k] / sd[k] : 1.0;
+    StainCache cache;
+    stain_cache_init(&cache);
     for (int64_t p = 0; p < npix; p++) {
-        double v[3];
+        uint32_t color = stain_pack(src[p], src[npix + p], src[2 * npix + p]);
         uint8_t out[3];
-        for (int k = 0; k < 3; k++)
-            v[k] = (lab[3 * p + k] - mean[k]) * gain[k] + t->lab_mean[k];
-        stain_lab_to_rgb(out, v);
+        if (!stain_cache_get(&cache, color, out)) {
+            double v[3];
+            for (int k = 0; k < 3; k++)
+                v[k] = (lab[3 * p + k] - mean[k]) * gain[k] + t->lab_mean[k];
+            stain_lab_to_rgb(out, v);
+            stain_cache_put(&cache, color, out);
+        }
         for (int k = 0; k < 3; k++)
             dst[k * npix + p] = out[k];
     }
+    stain_cache_fini(&cache);
     free(lab);
     *copied = false;
     return true;

@@ -371,17 +371,26 @@ bool stain_vahadane_normalize(uint8_t *dst, const uint8_t *src, int64_t npix, co
     const double(*T)[3] = t->stain;
     const uint8_t *jr = j, *jg = j + npix, *jb = j + 2 * npix;
     uint8_t *dr = dst, *dg = dst + npix, *db = dst + 2 * npix;
+    StainCache cache;
+    stain_cache_init(&cache);
     for (int64_t p = 0; p < npix; p++) {
-        double x[3] = {od[jr[p]], od[jg[p]], od[jb[p]]};
-        double c[2] = {dot3(S[0], x), dot3(S[1], x)}, a[2];
-        stain_lasso2(a, c, g00, g01, g11, lambda);
-        double v0 = 255.0 * exp(-(a[0] * T[0][0] + a[1] * T[1][0]));
-        double v1 = 255.0 * exp(-(a[0] * T[0][1] + a[1] * T[1][1]));
-        double v2 = 255.0 * exp(-(a[0] * T[0][2] + a[1] * T[1][2]));
-        dr[p] = v0 >= 255.0 ? 255 : (uint8_t)v0;
-        dg[p] = v1 >= 255.0 ? 255 : (uint8_t)v1;
-        db[p] = v2 >= 255.0 ? 255 : (uint8_t)v2;
+        uint32_t color = stain_pack(jr[p], jg[p], jb[p]);
+        uint8_t out[3];
+        if (!stain_cache_get(&cache, color, out)) {
+            double x[3] = {od[jr[p]], od[jg[p]], od[jb[p]]};
+            double c[2] = {dot3(S[0], x), dot3(S[1], x)}, a[2];
+            stain_lasso2(a, c, g00, g01, g11, lambda);
+            for (int k = 0; k < 3; k++) {
+                double v = 255.0 * exp(-(a[0] * T[0][k] + a[1] * T[1][k]));
+                out[k] = v >= 255.0 ? 255 : (uint8_t)v;
+            }
+            stain_cache_put(&cache, color, out);
+        }
+        dr[p] = out[0];
+        dg[p] = out[1];
+        db[p] = out[2];
     }
+    stain_cache_fini(&cache);
     free(j);
     return true;
 }

@@ -124,8 +124,13 @@ static void perm_draw_to(Perm *p, int64_t last)
     }
 }
 
+/* Brings the random() stream to where SPAMS has it after randperm: the
+ * budget's entries are drawn first (they come before in the stream), then
+ * the calls of the remaining draws are consumed. */
 static void perm_finish_stream(Perm *p)
 {
+    if (p->drawn < p->need)
+        perm_draw_to(p, p->need - 1);
     for (; p->drawn < p->m; p->drawn++)
         spams_random(p->rnd);
 }

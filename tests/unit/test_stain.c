@@ -359,6 +359,43 @@ static void test_white_patch_is_copied(void **state)
     free(out);
 }
 
+/* A patch of one colour: both initial atoms are the same sample, so SPAMS'
+ * cleaning replaces an atom at every iteration; the result must still be
+ * finite, deterministic and of unit (or zero) rows. */
+static void test_uniform_patch(void **state)
+{
+    (void)state;
+    int64_t n = 48 * 48;
+    uint8_t *img = malloc(n * 3), *out1 = malloc(n * 3), *out2 = malloc(n * 3);
+    for (int64_t p = 0; p < n; p++) {
+        img[p] = 150;
+        img[n + p] = 90;
+        img[2 * n + p] = 170;
+    }
+    double S[2][3];
+    Err err = {0};
+    assert_true(stain_vahadane_matrix(S, img, n, &err) == n);
+    for (int r = 0; r < 2; r++) {
+        double norm = 0;
+        for (int c = 0; c < 3; c++) {
+            assert_true(isfinite(S[r][c]) && S[r][c] >= 0);
+            norm += S[r][c] * S[r][c];
+        }
+        assert_true(fabs(norm - 1) < 1e-9 || norm == 0);
+    }
+    uint8_t *tgt = make_patch(64, 64, 4, 1.0);
+    StainTarget t;
+    assert_true(stain_fit(&t, STAIN_VAHADANE, tgt, 64 * 64, &err));
+    bool copied;
+    assert_true(stain_normalize(out1, img, n, &t, &copied, &err));
+    assert_true(stain_normalize(out2, img, n, &t, &copied, &err));
+    assert_memory_equal(out1, out2, n * 3);
+    free(tgt);
+    free(img);
+    free(out1);
+    free(out2);
+}
+
 static void test_target_file_round_trip(void **state)
 {
     (void)state;
@@ -459,6 +496,7 @@ int main(void)
         cmocka_unit_test(test_macenko_learns_true_stains),
         cmocka_unit_test(test_vahadane_transfers_target),
         cmocka_unit_test(test_white_patch_is_copied),
+        cmocka_unit_test(test_uniform_patch),
         cmocka_unit_test(test_target_file_round_trip),
         cmocka_unit_test(test_method_names),
         cmocka_unit_test(test_lab_round_trip),

@@ -161,8 +161,10 @@ bool resample_skimage_rescale_u8(uint8_t *dst, const uint8_t *src, int w, int h,
                     const uint8_t *up = src + (size_t)mirror(y - j, h) * row_bytes;
                     const uint8_t *down = src + (size_t)mirror(y + j, h) * row_bytes;
                     double wj = wts[j];
+                    // up + down in integers is exact, so this is SciPy's
+                    // (double)left + (double)right, in a loop that vectorises.
                     for (size_t e = 0; e < row_bytes; e++)
-                        acc[e] += ((double)up[e] + (double)down[e]) * wj;
+                        acc[e] += (double)(up[e] + down[e]) * wj;
                 }
                 uint8_t *out = pass1 + (size_t)rslot[y] * row_bytes;
                 for (size_t e = 0; e < row_bytes; e++)

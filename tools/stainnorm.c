@@ -73,7 +73,8 @@ static const CliSpec spec = {
              "original's 1-second limit, so output is deterministic; lasso concentrations (lambda 0.01); "
              "255*exp(-C*S_target). Macenko: Io 240, alpha 1, beta 0.15, 99th percentile scaling. Reinhard: "
              "CIE L*a*b* mean/std matching. A patch without tissue is copied unchanged (stain=copied). "
-             "The target file is text: method, stain vectors, and what Macenko/Reinhard need.",
+             "The target file is text: method, stain vectors, and what Macenko/Reinhard need. The original "
+             "script 5 names rows before columns: its --x 120832 --y 23808 is --target-region 23808,120832,... here.",
 };
 
 static bool parse_region(const char *s, int64_t r[4])

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * stain_impl: helpers shared by the stain_*.c files (not for tools).
+ * stain_impl: building blocks shared by the stain_*.c files (not for tools).
  *
  * The percentile of numpy (linear interpolation), the sRGB <-> CIE L*a*b*
  * conversion, and the per-method entry points that stain.c dispatches to.

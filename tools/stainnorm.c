@@ -203,7 +203,7 @@ static bool run_filter(const char *in_path, const StainTarget *t, const CliCommo
             }
             if (copied[i]) {
                 const char *id = trecord_meta_get(&recs[i], "id");
-                cli_warn("%s:record %" PRId64 "%s%s: no tissue (no not-white pixel), copied unchanged",
+                cli_warn("%s:record %" PRId64 "%s%s: no tissue, copied unchanged",
                          tstream_name(in), tstream_records_read(in) - n + i + 1, id ? " id=" : "", id ? id : "");
                 n_copied++;
             }

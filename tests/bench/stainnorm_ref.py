@@ -19,6 +19,12 @@ machine; the script reports its measured time per patch (one dictionary
 learned per patch, as the original did).
 
 Usage: stainnorm_ref.py TARGET.ts PATCHES.ts  -> prints 'seconds_per_patch N'
+       stainnorm_ref.py --compare TARGET.ts PATCHES.ts NORMALISED.ts
+The second form learns with a fixed 40 mini-batches instead of the time
+limit (so it does not depend on machine load), normalises PATCHES to TARGET
+and compares with NORMALISED (stainnorm's output): prints the mean and
+largest absolute difference and exits 1 unless mean <= 0.5 and max <= 4
+(tests/cli/stainnorm.sh runs it).
 """
 import struct
 import sys
@@ -64,6 +70,9 @@ def optical_density(img):
     return -np.log(img / 255.0)
 
 
+FIXED_BATCHES = None  # None: the 1-second limit of the original
+
+
 def stain_matrix(img):
     od = optical_density(img).reshape(-1, 3)
     x = od[not_white_mask(img)]
@@ -74,7 +83,7 @@ def stain_matrix(img):
     start, k = time.perf_counter(), 0
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
-        while k == 0 or time.perf_counter() - start < 1.0:  # SPAMS' iter = -1: a 1-second budget
+        while (k < FIXED_BATCHES if FIXED_BATCHES else k == 0 or time.perf_counter() - start < 1.0):
             batch = x[order[(k * 1024) % len(x):][:1024]]
             model.partial_fit(batch)
             k += 1
@@ -108,7 +117,24 @@ def transform(img, target_s):
     return (255 * np.exp(-c @ target_s)).reshape(img.shape).astype(np.uint8)
 
 
+def compare(target_path, patches_path, ours_path):
+    global FIXED_BATCHES
+    FIXED_BATCHES = 40
+    target, patches, ours = read_stream(target_path)[0], read_stream(patches_path), read_stream(ours_path)
+    assert len(patches) == len(ours) and patches, 'record counts differ or are zero'
+    target_s = stain_matrix(standardize_brightness(target))
+    worst, total, count = 0, 0.0, 0
+    for p, o in zip(patches, ours):
+        d = np.abs(transform(p, target_s).astype(int) - o.astype(int))
+        worst, total, count = max(worst, int(d.max())), total + float(d.sum()), count + d.size
+    mean = total / count
+    print(f'stainnorm vs Python reference: mean abs difference {mean:.3f}, max {worst}')
+    sys.exit(0 if mean <= 0.5 and worst <= 4 else 1)
+
+
 def main():
+    if sys.argv[1] == '--compare':
+        compare(*sys.argv[2:5])
     target, patches = read_stream(sys.argv[1])[0], read_stream(sys.argv[2])
     target_s = stain_matrix(standardize_brightness(target))
     t0 = time.perf_counter()

@@ -165,7 +165,7 @@ void conv2d_backward_weight_cpu(float *dweight, float *dbias, const float *dout,
 void conv_bias_grad(float *dbias, const float *dout, const ConvShape *s)
 {
     const int64_t ohw = s->OH * s->OW;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (s->N * s->OC * ohw > CONV_PAR_MIN)
     for (int64_t oc = 0; oc < s->OC; oc++) {
         double acc = 0.0;
         for (int64_t n = 0; n < s->N; n++) {

@@ -29,4 +29,4 @@
 #pragma GCC pop_options
 
 const ConvKernels conv_kernels_avx2 = {"avx2", conv_winograd_run_avx2, conv_direct_run_avx2,
-                                       conv_direct_wgrad_run_avx2};
+                                       conv_direct_wgrad_run_avx2, conv_gemm_run_avx2};

@@ -30,4 +30,4 @@
 #pragma GCC pop_options
 
 const ConvKernels conv_kernels_avx512 = {"avx512", conv_winograd_run_avx512, conv_direct_run_avx512,
-                                         conv_direct_wgrad_run_avx512};
+                                         conv_direct_wgrad_run_avx512, conv_gemm_run_avx512};

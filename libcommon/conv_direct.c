@@ -94,7 +94,7 @@ size_t conv_direct_workspace_floats(const ConvShape *s)
 static void pad_planes(float *dst, const float *src, int64_t count, int64_t H, int64_t W, int64_t pad,
                        const DirGeom *g)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (count * g->plane > CONV_PAR_MIN)
     for (int64_t i = 0; i < count; i++) {
         float *d = dst + i * g->plane;
         const float *sp = src + i * H * W;
@@ -153,7 +153,7 @@ void conv_direct_backward_weight(float *dweight, float *dbias, const float *dout
         pad_planes(inpad, inp + n0 * s->C * s->H * s->W, cnt * s->C, s->H, s->W, s->pad, &g);
         // dout planes with Wp columns, the last Wp - OW of them zero, so
         // the thrown-away outputs of the flat layout contribute nothing.
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (cnt * s->OC * g.qstride > CONV_PAR_MIN)
         for (int64_t i = 0; i < cnt * s->OC; i++) {
             float *d = dflat + i * g.qstride;
             const float *src = dout + (n0 * s->OC + i) * s->OH * s->OW;

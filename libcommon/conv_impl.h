@@ -9,6 +9,12 @@
 
 #include "conv.h"
 
+/* Loops over fewer elements (or multiply-adds) than these run on one
+ * thread: waking the team costs more than the work. The jobs and their sum
+ * order are the same either way. */
+#define CONV_PAR_MIN ((int64_t)1 << 15)
+#define CONV_PAR_MIN_FLOPS ((int64_t)1 << 18)
+
 /* Scratch floats the GEMM algorithm needs (all three passes). */
 size_t conv_gemm_workspace_floats(const ConvShape *s);
 void conv_gemm_forward(float *out, const float *inp, const float *weight, const float *bias, const ConvShape *s,
@@ -62,6 +68,21 @@ typedef struct DirGeom {
     int64_t rows_per_block; /* output rows per job */
 } DirGeom;
 
+/* A matrix product C (M, N) = A (M, K) . B (K, N), or C += it.
+ * A is packed in blocks of WG_OCB rows: element (i, k) at
+ * a[(i / WG_OCB * K + k) * WG_OCB + i % WG_OCB], zero rows past M.
+ * B is row-major with ldb >= N rounded up to WG_PANEL (the columns past N
+ * are read, so they must hold finite values). Column j of C lands at
+ * c + i * ldc + (j / cols_per_img) * img_stride + j % cols_per_img, which
+ * scatters a product over several images back to (N, OC, OH, OW). */
+typedef struct GemmJob {
+    const float *a;
+    const float *b;
+    float *c;
+    int64_t M, N, K, ldb, ldc, cols_per_img, img_stride;
+    bool accumulate;
+} GemmJob;
+
 /* One set of kernels per instruction set. */
 typedef struct ConvKernels {
     const char *isa;
@@ -77,6 +98,7 @@ typedef struct ConvKernels {
      * with padded input planes (n_images, C). */
     void (*direct_wgrad_run)(double *dw_acc, const float *dflat, const float *inpad, const DirGeom *g,
                              int64_t n_images);
+    void (*gemm_run)(const GemmJob *g);
 } ConvKernels;
 
 extern const ConvKernels conv_kernels_avx512, conv_kernels_avx2, conv_kernels_portable;

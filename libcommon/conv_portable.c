@@ -17,6 +17,7 @@
 #define VSET1(x) (x)
 #define VZERO() 0.0f
 #define VFMA(a, b, c) ((a) * (b) + (c))
+#define VADD(a, b) ((a) + (b))
 #define WG_MR 4
 #define WG_NV 4
 

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* dpa_arch: channel mapping and parameter counts of the DPA networks (see
+ * dpa_arch.h; spec dpa-piad.md 2, 3). */
+#include "dpa_arch.h"
+
+#include <string.h>
+
+static const char *const type_names[DPA_NET_TYPE_COUNT] = {"regular", "residual9", "residual18"};
+_Static_assert(sizeof type_names / sizeof type_names[0] == DPA_NET_TYPE_COUNT, "net type names");
+
+const char *dpa_net_type_name(DpaNetType t) { return t >= 0 && t < DPA_NET_TYPE_COUNT ? type_names[t] : "?"; }
+
+bool dpa_net_type_parse(const char *name, DpaNetType *out)
+{
+    for (int t = 0; t < DPA_NET_TYPE_COUNT; t++)
+        if (strcmp(name, type_names[t]) == 0) {
+            *out = (DpaNetType)t;
+            return true;
+        }
+    return false;
+}
+
+static int log2i(int x)
+{
+    int k = 0;
+    while ((1 << k) < x)
+        k++;
+    return k;
+}
+
+static bool is_pow2(int x) { return x > 0 && (x & (x - 1)) == 0; }
+
+int dpa_last_res(const DpaArch *a) { return a->latent_res == 1 ? 4 : a->latent_res; }
+
+int dpa_enc_channels(const DpaArch *a, int res)
+{
+    // inner_dims[-(log2 r - log2 last) - 1]: counted from the end.
+    int from_end = log2i(res) - log2i(dpa_last_res(a)) + 1;
+    if (from_end < 1 || from_end > a->n_enc)
+        return -1;
+    return (int)a->enc_dims[a->n_enc - from_end];
+}
+
+int dpa_dec_channels(const DpaArch *a, int res)
+{
+    int at = log2i(res) - log2i(dpa_last_res(a));
+    if (at < 0 || at >= a->n_dec)
+        return -1;
+    return (int)a->dec_dims[at];
+}
+
+bool dpa_arch_check(const DpaArch *a, Err *err)
+{
+    if (a->image_dim < 1 || a->image_dim > 4)
+        return err_set(err, "image_dim must be 1..4, not %d", a->image_dim);
+    if (!is_pow2(a->max_res) || !is_pow2(a->latent_res))
+        return err_set(err, "max_image_res (%d) and latent_res (%d) must be powers of two", a->max_res,
+                       a->latent_res);
+    int last = dpa_last_res(a);
+    if (last > a->max_res)
+        return err_set(err, "latent_res %d is too large for images of %d", a->latent_res, a->max_res);
+    if (a->latent_dim < 1)
+        return err_set(err, "latent_dim must be positive");
+    for (int r = last; r <= a->max_res; r *= 2) {
+        if (dpa_enc_channels(a, r) < 1)
+            return err_set(err, "enc_inner_dims has %d entries: too few for resolutions %d..%d", a->n_enc, last,
+                           a->max_res);
+        if (dpa_dec_channels(a, r) < 1)
+            return err_set(err, "dec_inner_dims has %d entries: too few for resolutions %d..%d", a->n_dec, last,
+                           a->max_res);
+    }
+    if (a->latent_res > 1 && a->dec_type != DPA_REGULAR && a->latent_dim != dpa_dec_channels(a, last))
+        return err_set(err, "latent_dim %d must equal the decoder's channels at resolution %d (%d) when latent_res > 1",
+                       a->latent_dim, last, dpa_dec_channels(a, last));
+    return true;
+}
+
+static int64_t conv(int64_t in, int64_t out, int64_t k) { return out * in * k * k + out; }
+
+// PreActResnetBlock(in, out): two 3x3 convs and a 1x1 skip when in != out.
+static int64_t preact(int64_t in, int64_t out) { return conv(in, out, 3) + conv(out, out, 3) + (in != out ? conv(in, out, 1) : 0); }
+
+int64_t dpa_encoder_params(const DpaArch *a, int res)
+{
+    int last = dpa_last_res(a);
+    int64_t n = 0;
+    if (a->enc_type == DPA_REGULAR) {
+        // fromRGB(res): 1x1 image_dim -> nf(min(2r, R)); stages r = res..2*last: two convs.
+        int top = res * 2 > a->max_res ? a->max_res : res * 2;
+        n += conv(a->image_dim, dpa_enc_channels(a, top), 1);
+        for (int r = res; r > last; r /= 2) {
+            int in = dpa_enc_channels(a, r * 2 > a->max_res ? a->max_res : r * 2);
+            n += conv(in, dpa_enc_channels(a, r), 3) + conv(dpa_enc_channels(a, r), dpa_enc_channels(a, r), 3);
+        }
+        int nl = dpa_enc_channels(a, last);
+        n += conv(dpa_enc_channels(a, 2 * last > a->max_res ? a->max_res : 2 * last), nl, 3);
+        n += conv(nl, nl, a->latent_res == 1 ? 4 : 3) + conv(nl, a->latent_dim, 1);
+        return n;
+    }
+    int reps = a->enc_type == DPA_RESIDUAL18 ? 2 : 1;
+    int nf = dpa_enc_channels(a, res);
+    n += conv(a->image_dim, nf, 3) + reps * preact(nf, nf);
+    for (int r = res; r > last; r /= 2) {
+        int in = dpa_enc_channels(a, r), out = dpa_enc_channels(a, r / 2);
+        n += preact(in, out); // Down block: same convs as PreAct, pooling has no parameters
+        if (a->enc_type == DPA_RESIDUAL18)
+            n += preact(out, out);
+    }
+    if (a->latent_res == 1)
+        n += conv(dpa_enc_channels(a, 4), a->latent_dim, 4);
+    else
+        n += preact(dpa_enc_channels(a, last), a->latent_dim);
+    return n;
+}
+
+int64_t dpa_decoder_params(const DpaArch *a, int res)
+{
+    int first = dpa_last_res(a);
+    int64_t n = 0;
+    if (a->dec_type == DPA_REGULAR) {
+        int nf = dpa_dec_channels(a, first);
+        n += conv(a->latent_dim, nf, a->latent_res == 1 ? 4 : 3) + conv(nf, nf, 3);
+        for (int r = first * 2; r <= res; r *= 2)
+            n += conv(dpa_dec_channels(a, r / 2), dpa_dec_channels(a, r), 3) +
+                 conv(dpa_dec_channels(a, r), dpa_dec_channels(a, r), 3);
+        return n + conv(dpa_dec_channels(a, res), a->image_dim, 1);
+    }
+    if (a->latent_res == 1)
+        n += conv(a->latent_dim, dpa_dec_channels(a, 4), 4);
+    else
+        n += preact(dpa_dec_channels(a, first), dpa_dec_channels(a, first));
+    for (int r = first * 2; r <= res; r *= 2) {
+        int in = dpa_dec_channels(a, r / 2), out = dpa_dec_channels(a, r);
+        n += preact(in, out); // Up block
+        if (a->dec_type == DPA_RESIDUAL18)
+            n += preact(out, out);
+    }
+    return n + conv(dpa_dec_channels(a, res), a->image_dim, 3);
+}

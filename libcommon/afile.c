@@ -11,7 +11,8 @@
 struct AFile {
     FILE *fp;
     char *path;     /* target as given */
-    char *tmp_path; /* NULL for stdout */
+    char *tmp_path; /* NULL for stdout and in-place targets */
+    bool in_place;  /* a device or FIFO opened directly: closed, not renamed */
 };
 
 static void free_afile(AFile *f)
@@ -33,19 +34,49 @@ AFile *afile_open(const char *path, Err *err)
         f->fp = stdout;
         return f;
     }
+    // A device, FIFO or socket (/dev/null, a named pipe) is written in place:
+    // renaming a file onto it would replace the device itself.
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        if (S_ISDIR(st.st_mode)) {
+            err_set(err, "%s: is a directory", path);
+            goto fail;
+        }
+        f->fp = fopen(path, "wb"); // lint-allow: not a regular file, nothing to make atomic
+        if (!f->fp) {
+            err_set(err, "%s: cannot open: %s", path, strerror(errno));
+            goto fail;
+        }
+        f->in_place = true;
+        return f;
+    }
+    // A symbolic link to a file: replace the file it points to, not the link.
+    char *resolved = NULL;
+    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+        resolved = realpath(path, NULL);
+        if (resolved)
+            path = resolved;
+    }
     // Temporary name in the target's directory, so rename() stays atomic.
     const char *slash = strrchr(path, '/');
     size_t dirlen = slash ? (size_t)(slash - path + 1) : 0;
     const char *base = slash ? slash + 1 : path;
     if (!*base) {
         err_set(err, "%s: not a file name", path);
+        free(resolved);
         goto fail;
     }
     size_t n = dirlen + strlen(base) + 16;
     f->tmp_path = xmalloc_array(n, 1, err);
-    if (!f->tmp_path)
+    if (!f->tmp_path) {
+        free(resolved);
         goto fail;
+    }
     snprintf(f->tmp_path, n, "%.*s.%s.XXXXXX", (int)dirlen, path, base);
+    if (resolved) {
+        free(f->path);
+        f->path = resolved; // rename onto the link's target
+    }
     int fd = mkstemp(f->tmp_path);
     if (fd < 0) {
         err_set(err, "%s: cannot create: %s", path, strerror(errno));
@@ -88,7 +119,9 @@ bool afile_commit(AFile *f, Err *err)
     bool ok = true;
     if (!f->tmp_path) {
         if (fflush(f->fp) != 0 || ferror(f->fp))
-            ok = err_set(err, "error writing standard output: %s", strerror(errno));
+            ok = err_set(err, "error writing %s: %s", f->in_place ? f->path : "standard output", strerror(errno));
+        if (f->in_place && fclose(f->fp) != 0 && ok)
+            ok = err_set(err, "%s: write error on close: %s", f->path, strerror(errno));
         free_afile(f);
         return ok;
     }
@@ -111,6 +144,8 @@ void afile_abort(AFile *f)
     if (f->tmp_path) {
         fclose(f->fp);
         unlink(f->tmp_path);
+    } else if (f->in_place) {
+        fclose(f->fp);
     } else {
         fflush(f->fp);
     }

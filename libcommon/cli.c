@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tsv.h"
+
 static const char *program = "adkit";
 
 const char *cli_program(void) { return program; }
@@ -44,23 +46,12 @@ int cli_usage_error(const char *fmt, ...)
     return 2;
 }
 
-bool cli_parse_int(const char *s, int64_t *out)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno || end == s || *end)
-        return false;
-    *out = v;
-    return true;
-}
+bool cli_parse_int(const char *s, int64_t *out) { return tsv_parse_int64(s, out); }
 
 bool cli_parse_double(const char *s, double *out)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !isfinite(v))
+    double v;
+    if (!tsv_parse_double(s, &v) || !isfinite(v))
         return false;
     *out = v;
     return true;

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tsv.h"
+
 typedef struct Entry {
     char *key, *value, *origin;
 } Entry;
@@ -222,23 +224,12 @@ size_t config_count(const Config *c) { return c->count; }
 
 const char *config_key_at(const Config *c, size_t i) { return i < c->count ? c->entries[i].key : NULL; }
 
-static bool parse_int(const char *s, int64_t *out)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno || end == s || *end)
-        return false;
-    *out = v;
-    return true;
-}
+static bool parse_int(const char *s, int64_t *out) { return tsv_parse_int64(s, out); }
 
 bool config_parse_double(const char *s, double *out)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !isfinite(v))
+    double v;
+    if (!tsv_parse_double(s, &v) || !isfinite(v))
         return false;
     *out = v;
     return true;

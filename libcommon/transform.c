@@ -3,6 +3,7 @@
  * (see transform.h for the steps, their order and their references). */
 #include "transform.h"
 
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -354,6 +355,49 @@ bool transform_record(const TransformSpec *spec, const TRecord *rec, float *dst,
         transform_to_tensor(dst, tmp, n, spec->normalize);
     free(tmp);
     return ok;
+}
+
+bool transform_batch(const TransformSpec *spec, const TRecord *const *recs, size_t n, float *dst, uint64_t seed,
+                     const uint64_t *streams, int jobs, Err *err)
+{
+    if (n == 0)
+        return true;
+    int oc, oh, ow;
+    if (!transform_record_shape(spec, recs[0], &oc, &oh, &ow, err)) {
+        err_context(err, "batch record 0");
+        return false;
+    }
+    size_t each = (size_t)oc * oh * ow;
+    // One failure is kept: the lowest record index, whatever thread hit it.
+    size_t first_bad = n;
+    Err bad = {0};
+#pragma omp parallel for schedule(dynamic, 1) num_threads(jobs > 0 ? jobs : omp_get_max_threads())
+    for (size_t i = 0; i < n; i++) {
+        Err e = {0};
+        int c, h, w;
+        bool ok = transform_record_shape(spec, recs[i], &c, &h, &w, &e);
+        if (ok && (size_t)c * h * w != each)
+            ok = err_set(&e, "gives %dx%dx%d, not %dx%dx%d like record 0", c, h, w, oc, oh, ow);
+        if (ok) {
+            Rng rng;
+            rng_init_stream(&rng, seed, streams ? streams[i] : (uint64_t)i);
+            ok = transform_record(spec, recs[i], dst + i * each, &rng, &e);
+        }
+        if (!ok) {
+#pragma omp critical(transform_batch_error)
+            if (i < first_bad) {
+                first_bad = i;
+                bad = e;
+            }
+        }
+    }
+    if (first_bad == n)
+        return true;
+    memset(dst, 0, n * each * sizeof *dst);
+    const char *id = trecord_meta_get(recs[first_bad], "id");
+    err_set(err, "%s", bad.msg);
+    err_context(err, "batch record %zu%s%s", first_bad, id ? ", id " : "", id ? id : "");
+    return false;
 }
 
 /* ---- text form ---- */

@@ -41,7 +41,8 @@
  * equalize" is NIH with a 300 crop and equalisation.
  *
  * Not for: decoding files (img.h), or float-tensor operations of the engine.
- * Thread safety: every function is reentrant; specs are plain values.
+ * Thread safety: every function is reentrant; specs are plain values;
+ * transform_batch runs its own OpenMP threads.
  * Errors: functions that can fail return false with a message (a crop
  * larger than the image, a bad shape or dtype, out of memory) and leave dst
  * untouched.
@@ -139,6 +140,16 @@ bool transform_record_shape(const TransformSpec *spec, const TRecord *rec, int *
 /* transform_apply / transform_apply_u8 on a record's payload. */
 bool transform_record(const TransformSpec *spec, const TRecord *rec, float *dst, Rng *rng, Err *err);
 bool transform_record_u8(const TransformSpec *spec, const TRecord *rec, uint8_t *dst, Rng *rng, Err *err);
+
+/* Transforms n records into one batch of floats, dst = (n, C, H, W), in
+ * parallel on up to `jobs` threads (0: OpenMP's default). Every record must
+ * give the same output shape. Record i draws its random crop and flips from
+ * rng_init_stream(seed, streams ? streams[i] : i), so a trainer that passes,
+ * say, epoch * dataset_size + index gets the same batch for any thread count.
+ * On failure the first failing record's message is returned (naming its
+ * position and `id`) and dst is zeroed. */
+bool transform_batch(const TransformSpec *spec, const TRecord *const *recs, size_t n, float *dst, uint64_t seed,
+                     const uint64_t *streams, int jobs, Err *err);
 
 /* ---- The steps, for callers that need one alone ---- */
 

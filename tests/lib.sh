@@ -3,7 +3,7 @@
 set -u
 T=$(mktemp -d "${TMPDIR:-/tmp}/adkit-t.XXXXXX")
 trap 'rm -rf "$T"' EXIT
-SHARED=${ADKIT_SHARED:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/../shared}
+SHARED=${ADKIT_SHARED:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/../shared}
 FMNIST=${ADKIT_FMNIST:-/usr/share/datasets/fashion-mnist}
 
 fail() { echo "FAIL: $*" >&2; exit 1; }

@@ -301,5 +301,10 @@ int main(int argc, char **argv)
         return cli_usage_error("--list-order cannot be combined with --%s", opt.invert ? "invert" : "shuffle");
     if (opt.allow_missing && !opt.ids && !opt.indexes)
         return cli_usage_error("--allow-missing needs --ids or --indexes");
+    bool stdin_input = first == argc;
+    for (int i = first; i < argc; i++)
+        stdin_input = stdin_input || strcmp(argv[i], "-") == 0;
+    if (stdin_input && ((opt.ids && !strcmp(opt.ids, "-")) || (opt.indexes && !strcmp(opt.indexes, "-"))))
+        return cli_usage_error("the stream and the list cannot both come from standard input");
     return run(argc - first, argv + first, &common);
 }

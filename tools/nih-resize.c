@@ -235,12 +235,16 @@ static bool add_data_entry(PathList *l, const char *csv, const char *root, Err *
         lineno++;
         while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
             line[--n] = 0;
-        // The real file has no quoted fields; split on commas.
-        char *field = line, *save = NULL;
+        // The real file has no quoted fields; split on commas. A UTF-8 byte
+        // order mark (spreadsheet exports add one) is not part of the name.
+        char *field = line;
+        if (lineno == 1 && strncmp(field, "\xEF\xBB\xBF", 3) == 0)
+            field += 3;
         int col = 0;
-        char *tok = strtok_r(field, ",", &save);
+        // strsep keeps empty fields, so column numbers stay right.
+        char *tok = strsep(&field, ",");
         if (column < 0) {
-            for (; tok; tok = strtok_r(NULL, ",", &save), col++)
+            for (; tok; tok = strsep(&field, ","), col++)
                 if (strcmp(tok, "Image Index") == 0)
                     column = col;
             if (column < 0)
@@ -250,7 +254,7 @@ static bool add_data_entry(PathList *l, const char *csv, const char *root, Err *
         if (n == 0)
             continue;
         while (tok && col < column) {
-            tok = strtok_r(NULL, ",", &save);
+            tok = strsep(&field, ",");
             col++;
         }
         if (!tok || !tok[0]) {
@@ -343,7 +347,13 @@ static void process(const char *path, int size, bool want_pixels, Result *r)
     char *out_path = NULL;
     err_clear(&r->err);
     r->pixels = malloc((size_t)size * size);
-    if (!r->pixels || (opt.outdir && asprintf(&out_path, "%s/%s", opt.outdir, base_name(path)) < 0)) {
+    // The output keeps the input's name; only a non-PNG input changes its
+    // extension, since the output is always a PNG.
+    const char *name = base_name(path), *dot = strrchr(name, '.');
+    int stem = dot && dot != name && image_format_from_name(name) != IMAGE_FORMAT_PNG ? (int)(dot - name)
+                                                                                       : (int)strlen(name);
+    const char *ext = stem < (int)strlen(name) ? ".png" : "";
+    if (!r->pixels || (opt.outdir && asprintf(&out_path, "%s/%.*s%s", opt.outdir, stem, name, ext) < 0)) {
         out_path = NULL;
         err_set(&r->err, "%s: out of memory", path);
     } else {
@@ -389,7 +399,10 @@ static bool make_dirs(const char *path, Err *err)
 
 static bool write_failures(const char *path, char **paths, char **errors, size_t n, Err *err)
 {
+    struct stat st;
     if (n == 0) { // nothing failed: drop a list left by an earlier run
+        if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
+            return true;
         if (unlink(path) != 0 && errno != ENOENT)
             return err_set(err, "%s: cannot remove: %s", path, strerror(errno));
         return true;
@@ -406,6 +419,17 @@ static bool write_failures(const char *path, char **paths, char **errors, size_t
         fprintf(afile_stream(f), "%s\t%s\n", paths[i], why);
     }
     return afile_commit(f, err);
+}
+
+/* Output files are replaced by renaming a temporary file onto them, which
+ * must not happen to a device or a pipe (/dev/null, a FIFO): those are
+ * refused, and '-' is the way to standard output. */
+static bool regular_or_absent(const char *path, const char *option, Err *err)
+{
+    struct stat st;
+    if (strcmp(path, "-") == 0 || stat(path, &st) != 0 || S_ISREG(st.st_mode))
+        return true;
+    return err_set(err, "%s %s: not a regular file (use '-' for standard output)", option, path);
 }
 
 static bool collect_inputs(PathList *in, int argc, char **argv, int first, Err *err)
@@ -452,7 +476,9 @@ int main(int argc, char **argv)
     Err err = {0};
     PathList in = {0};
     int size = (int)opt.size;
-    bool ok = collect_inputs(&in, argc, argv, first, &err) && (!opt.outdir || make_dirs(opt.outdir, &err));
+    bool ok = (!opt.stream || regular_or_absent(opt.stream, "--stream", &err)) &&
+              (!failures || regular_or_absent(failures, "--failures", &err)) &&
+              collect_inputs(&in, argc, argv, first, &err) && (!opt.outdir || make_dirs(opt.outdir, &err));
     TStreamWriter *w = ok && opt.stream ? tstream_create(opt.stream, &err) : NULL;
     ok = ok && (!opt.stream || w);
     // Images are converted in windows of a few per thread, so memory stays

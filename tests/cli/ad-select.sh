@@ -77,5 +77,6 @@ head -c 100 "$T/in.ts" >"$T/trunc.ts"
 expect_fail 1 "trunc.ts" ad-select --label 1 -o "$T/o2.ts" "$T/trunc.ts"
 [ ! -e "$T/o2.ts" ] || fail "output left behind after a bad stream"
 expect_fail 2 "needs --ids or --indexes" ad-select --list-order "$T/in.ts"
+expect_fail 2 "both come from standard input" ad-select --ids - <"$T/in.ts"
 expect_fail 2 "not an integer|invalid|head" ad-select --head x "$T/in.ts"
 exit 0

@@ -54,6 +54,31 @@ else
   echo "python3-pil not installed: Pillow comparison skipped"
 fi
 
+# Real photographs (RGB BMPs of ../shared/images), when present: natural
+# image statistics rather than synthetic ones.
+if [ -d "$SHARED/images" ] && /usr/bin/python3 -c 'import PIL, numpy' 2>/dev/null; then
+  nih-resize --size 224 --stream "$T/photos.ts" "$SHARED/images" || fail "nih-resize on $SHARED/images"
+  /usr/bin/python3 - "$SHARED/images" "$T/photos.ts" > "$T/pil" <<'PY' || fail "photos vs Pillow: $(cat "$T/pil")"
+import os, sys
+import numpy as np
+from PIL import Image
+folder, stream = sys.argv[1], open(sys.argv[2], "rb").read()
+names = sorted(n for n in os.listdir(folder) if n.endswith(".bmp"))
+at, worst = 0, 0
+for name in names:  # records are 56-byte header, metadata, 224*224 payload, crc
+    meta = int.from_bytes(stream[at + 48:at + 52], "little")
+    got = np.frombuffer(stream, np.uint8, 224 * 224, at + 56 + meta).reshape(224, 224)
+    at += 56 + meta + 224 * 224 + 4
+    ref = np.asarray(Image.open(os.path.join(folder, name)).convert("L").resize((224, 224), Image.BILINEAR))
+    worst = max(worst, int(np.abs(ref.astype(int) - got).max()))
+print("max difference", worst, "over", len(names), "photographs")
+sys.exit(0 if worst <= 1 and at == len(stream) and names else 1)
+PY
+  ok "Pillow on $(cat "$T/pil")"
+else
+  echo "no $SHARED/images or python3-pil: photographs skipped"
+fi
+
 # The stream: arguments, a folder, --list and stdin give the same bytes.
 nih-resize --stream "$T/a.ts" "$T/nih/images"/*.png || fail "--stream with arguments"
 nih-resize "$T/nih/images" > "$T/b.ts" || fail "folder to stdout"
@@ -95,6 +120,14 @@ grep -q "^$T/mixed/garbage.png	" "$T/mout/failures.txt" || fail "failures.txt fo
 sed '2s/^[^,]*/99999999_000.png/' "$T/nih/Data_Entry_2017.csv" > "$T/nih/missing.csv"
 expect_fail 1 "99999999_000.png" nih-resize --data-entry "$T/nih/missing.csv" --root "$T/nih" --stream "$T/m.ts"
 [ "$(ad-inspect "$T/m.ts" | head -n 1)" = "39 records" ] || fail "stream should hold the 39 good images"
+# Devices and pipes are not replaced by the atomic rename: refused.
+mkfifo "$T/fifo"
+expect_fail 1 "--stream .*fifo: not a regular file" nih-resize --stream "$T/fifo" "$T/mixed"
+[ -p "$T/fifo" ] || fail "the FIFO was replaced"
+# A Data_Entry without the column is refused before anything is written.
+printf 'Name,Finding Labels\nx.png,No Finding\n' > "$T/bad.csv"
+expect_fail 1 "bad.csv:1: no 'Image Index' column" nih-resize --data-entry "$T/bad.csv" -o "$T/never"
+[ ! -e "$T/never" ] || fail "output folder created for a bad Data_Entry"
 # Fixing the inputs and rerunning clears the failures list.
 rm "$T/mixed/trunc.png" "$T/mixed/garbage.png"
 nih-resize -o "$T/mout" "$T/mixed" || fail "rerun after the fix"

@@ -31,7 +31,8 @@ static size_t build(unsigned char *buf, int major, const char *dict, const void 
         at = 12;
     }
     memcpy(buf + at, dict, dl);
-    memcpy(buf + at + dl, payload, pbytes);
+    if (pbytes)
+        memcpy(buf + at + dl, payload, pbytes);
     return at + dl + pbytes;
 }
 

@@ -15,38 +15,9 @@
 #include <zlib.h>
 
 #include "resample.h"
+#include "pillow_fixtures.h"
 
 #define FIXTURE_VERSION 1
-
-// The two input patterns of make_fixtures.py, value at (y, x, c) of an
-// interleaved image; uint32 arithmetic wraps exactly like NumPy's.
-static uint8_t pattern_value(const char *name, uint32_t seed, uint32_t x, uint32_t y, uint32_t c)
-{
-    if (strcmp(name, "noise") == 0) {
-        uint32_t v = (x * 73856093u) ^ (y * 19349663u) ^ (c * 83492791u);
-        v ^= (uint32_t)(((uint64_t)seed * 2654435761u) & 0xFFFFFFFFu);
-        v ^= v >> 16;
-        v *= 0x45D9F3Bu;
-        v ^= v >> 16;
-        v *= 0x45D9F3Bu;
-        v ^= v >> 16;
-        return (uint8_t)(v & 255);
-    }
-    uint32_t checker = ((x / 5 + y / 7 + c + seed) % 2) * 255;
-    uint32_t ramp = (x * 3 + y * 5 + c * 40 + seed) % 256;
-    return (uint8_t)((x + 2 * y) % 9 < 5 ? checker : ramp);
-}
-
-static uint8_t *make_pattern(const char *name, uint32_t seed, int w, int h, int c)
-{
-    uint8_t *p = malloc((size_t)w * h * c);
-    assert_non_null(p);
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++)
-            for (int ch = 0; ch < c; ch++)
-                p[((size_t)y * w + x) * c + ch] = pattern_value(name, seed, x, y, ch);
-    return p;
-}
 
 static ResampleFilter filter_from_name(const char *s)
 {
@@ -61,29 +32,23 @@ static ResampleFilter filter_from_name(const char *s)
 static void test_pillow_fixtures(void **state)
 {
     (void)state;
-    const char *top = getenv("ADKIT_TOP");
-    char path[4096];
-    snprintf(path, sizeof path, "%s/tests/fixtures/resample/pillow.tsv", top ? top : ".");
-    FILE *fp = fopen(path, "r");
+    char why[4400];
+    FILE *fp = fixture_open("resample/pillow.tsv", FIXTURE_VERSION, why, sizeof why);
     if (!fp)
-        fail_msg("cannot open %s (run from the repository root or set ADKIT_TOP)", path);
+        fail_msg("%s", why);
     char line[512];
-    int version = 0, cases = 0, bad = 0;
+    int cases = 0, bad = 0;
     while (fgets(line, sizeof line, fp)) {
-        if (line[0] == '#') {
-            sscanf(line, "# version %d", &version);
+        if (line[0] == '#')
             continue;
-        }
-        if (version != FIXTURE_VERSION)
-            fail_msg("%s has version %d, this test expects %d: rerun make_fixtures.py", path, version,
-                     FIXTURE_VERSION);
         char fname[32], pat[32];
         int c, sw, sh, dw, dh;
         unsigned seed, crc;
         assert_int_equal(sscanf(line, "%31s %d %31s %u %d %d %d %d %x", fname, &c, pat, &seed, &sw, &sh, &dw,
                                 &dh, &crc),
                          9);
-        uint8_t *src = make_pattern(pat, seed, sw, sh, c);
+        uint8_t *src = pattern_image(pat, seed, sw, sh, c);
+        assert_non_null(src);
         uint8_t *dst = malloc((size_t)dw * dh * c);
         Err err = {0};
         assert_true(resample_pillow_u8(dst, dw, dh, src, sw, sh, c, filter_from_name(fname), &err));
@@ -126,7 +91,7 @@ static void test_channels_independent(void **state)
 {
     (void)state;
     int sw = 45, sh = 33, dw = 17, dh = 50;
-    uint8_t *rgb = make_pattern("noise", 5, sw, sh, 3);
+    uint8_t *rgb = pattern_image("noise", 5, sw, sh, 3);
     uint8_t *out = malloc((size_t)dw * dh * 3), *plane = malloc((size_t)sw * sh), *pout = malloc((size_t)dw * dh);
     Err err = {0};
     assert_true(resample_pillow_u8(out, dw, dh, rgb, sw, sh, 3, RESAMPLE_BICUBIC, &err));

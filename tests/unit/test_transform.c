@@ -16,56 +16,17 @@
 #include <cmocka.h>
 #include <zlib.h>
 
+#include "pillow_fixtures.h"
 #include "transform.h"
 
 #define FIXTURE_VERSION 1
 
-// make_fixtures.py's noise32: a 32-bit hash of (x, y, c, seed).
-static uint32_t noise32(uint32_t seed, uint32_t x, uint32_t y, uint32_t c)
-{
-    uint32_t v = (x * 73856093u) ^ (y * 19349663u) ^ (c * 83492791u);
-    v ^= (uint32_t)(((uint64_t)seed * 2654435761u) & 0xFFFFFFFFu);
-    v ^= v >> 16;
-    v *= 0x45D9F3Bu;
-    v ^= v >> 16;
-    v *= 0x45D9F3Bu;
-    v ^= v >> 16;
-    return v;
-}
-
-// make_fixtures.py's pattern(): value at (y, x, c).
-static uint8_t pattern_value(const char *name, uint32_t seed, int w, int h, uint32_t x, uint32_t y, uint32_t c)
-{
-    uint32_t n = noise32(seed, x, y, c) & 255, i = y * (uint32_t)w + x;
-    if (!strcmp(name, "noise")) return (uint8_t)n;
-    if (!strcmp(name, "structured")) {
-        uint32_t checker = ((x / 5 + y / 7 + c + seed) % 2) * 255, ramp = (x * 3 + y * 5 + c * 40 + seed) % 256;
-        return (uint8_t)((x + 2 * y) % 9 < 5 ? checker : ramp);
-    }
-    if (!strcmp(name, "const")) return 77;
-    if (!strcmp(name, "rare")) return i < 3 ? 10 : 200;
-    if (!strcmp(name, "two")) return n < 128 ? 10 : 200;
-    if (!strcmp(name, "skewed")) return (uint8_t)((n & 15) * 3);
-    if (!strcmp(name, "bright")) return (uint8_t)(n < 200 ? 255 : n);
-    if (!strcmp(name, "sparse")) return (uint8_t)((n % 3) * 127 + (n % 3 == 2));
-    if (!strcmp(name, "dark")) return (uint8_t)(n >> 4);
-    if (!strcmp(name, "chest")) {
-        int64_t dx = (int64_t)x - w / 2, dy = (int64_t)y - h / 2, r = w / 3;
-        int div = w - 1 > 1 ? w - 1 : 1;
-        return (uint8_t)(dx * dx + dy * dy < r * r ? 180 + (n & 31) : (x * 100) / (uint32_t)div + (n & 7));
-    }
-    fail_msg("unknown pattern %s", name);
-    return 0;
-}
-
-// Interleaved (h, w, c) pattern.
+// Interleaved (h, w, c) pattern (pillow_fixtures.h); fails on a bad name.
 static uint8_t *make_hwc(const char *name, uint32_t seed, int w, int h, int c)
 {
-    uint8_t *p = malloc((size_t)w * h * c);
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++)
-            for (int k = 0; k < c; k++)
-                p[((size_t)y * w + x) * c + k] = pattern_value(name, seed, w, h, x, y, k);
+    uint8_t *p = pattern_image(name, seed, w, h, c);
+    if (!p)
+        fail_msg("unknown pattern %s", name);
     return p;
 }
 
@@ -149,22 +110,15 @@ static int check_case(const char *kind, const char *pat, unsigned seed, int w, i
 static void test_pillow_fixtures(void **state)
 {
     (void)state;
-    const char *top = getenv("ADKIT_TOP");
-    char path[4096];
-    snprintf(path, sizeof path, "%s/tests/fixtures/transform/transform.tsv", top ? top : ".");
-    FILE *fp = fopen(path, "r");
+    char why[4400];
+    FILE *fp = fixture_open("transform/transform.tsv", FIXTURE_VERSION, why, sizeof why);
     if (!fp)
-        fail_msg("cannot open %s (run from the repository root or set ADKIT_TOP)", path);
+        fail_msg("%s", why);
     char line[512];
-    int version = 0, cases = 0, bad = 0;
+    int cases = 0, bad = 0;
     while (fgets(line, sizeof line, fp)) {
-        if (line[0] == '#') {
-            sscanf(line, "# version %d", &version);
+        if (line[0] == '#')
             continue;
-        }
-        if (version != FIXTURE_VERSION)
-            fail_msg("%s has version %d, this test expects %d: rerun make_fixtures.py", path, version,
-                     FIXTURE_VERSION);
         char kind[32], pat[32], args[64], expect[32];
         unsigned seed;
         int w, h, c;
@@ -353,12 +307,58 @@ static void test_text_form(void **state)
     assert_memory_equal(&s, &keep, sizeof s);
 }
 
+// A batch equals the per-record calls with the same streams, for any
+// thread count; a bad record is named.
+static void test_batch(void **state)
+{
+    (void)state;
+    enum { N = 9, H = 40, W = 36 };
+    TRecord recs[N];
+    const TRecord *ptrs[N];
+    Err err = {0};
+    for (int i = 0; i < N; i++) {
+        trecord_init(&recs[i]);
+        int64_t dims[3] = {3, H, W};
+        assert_true(trecord_set_shape(&recs[i], TDTYPE_U8, 3, dims, &err));
+        for (size_t k = 0; k < recs[i].data_bytes; k++)
+            ((uint8_t *)recs[i].data)[k] = (uint8_t)(noise32(i, (uint32_t)k, 0, 0));
+        assert_true(trecord_meta_setf(&recs[i], &err, "id", "img%d", i));
+        ptrs[i] = &recs[i];
+    }
+    TransformSpec spec = transform_spec_camelyon16(16, true, true, true);
+    uint64_t streams[N];
+    for (int i = 0; i < N; i++)
+        streams[i] = 1000 + (uint64_t)i * 7;
+    size_t each = 3 * 16 * 16;
+    float *one = malloc(N * each * sizeof *one), *b1 = malloc(N * each * sizeof *b1), *b2 = malloc(N * each * sizeof *b2);
+    for (int i = 0; i < N; i++) {
+        Rng rng;
+        rng_init_stream(&rng, 5, streams[i]);
+        assert_true(transform_record(&spec, &recs[i], one + i * each, &rng, &err));
+    }
+    assert_true(transform_batch(&spec, ptrs, N, b1, 5, streams, 1, &err));
+    assert_true(transform_batch(&spec, ptrs, N, b2, 5, streams, 3, &err));
+    assert_memory_equal(one, b1, N * each * sizeof *one);
+    assert_memory_equal(b1, b2, N * each * sizeof *one);
+    // A record too small for the crop: named by position and id, dst zeroed.
+    int64_t small[3] = {3, 8, 8};
+    assert_true(trecord_set_shape(&recs[6], TDTYPE_U8, 3, small, &err));
+    assert_false(transform_batch(&spec, ptrs, N, b1, 5, NULL, 2, &err));
+    assert_non_null(strstr(err.msg, "batch record 6, id img6"));
+    for (size_t k = 0; k < N * each; k++)
+        assert_true(b1[k] == 0.0f);
+    for (int i = 0; i < N; i++)
+        trecord_fini(&recs[i]);
+    free(one), free(b1), free(b2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pillow_fixtures), cmocka_unit_test(test_random_steps),
         cmocka_unit_test(test_pad_and_tensor),  cmocka_unit_test(test_records),
         cmocka_unit_test(test_errors),          cmocka_unit_test(test_text_form),
+        cmocka_unit_test(test_batch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

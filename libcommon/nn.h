@@ -19,7 +19,7 @@
  *     ACCUMULATE into the Params gradient block (zero it with
  *     params_zero_grad before the backward, as torch's zero_grad); the
  *     gradients of intermediate values are arena buffers, readable with
- *     nn_var_grad until the next reset.
+ *     nn_var_grad_download until the next reset.
  *   - Only vars that depend on something with requires_grad (a trainable
  *     parameter, or an input marked with nn_set_requires_grad) get a
  *     gradient; frozen weights (VGG) pass gradients through to their input

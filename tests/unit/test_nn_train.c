@@ -50,6 +50,11 @@ static void test_params_layout(void **state)
     assert_int_equal(params_find(p, "c"), -1);
     assert_int_equal(params_add(p, "late", 1, (int64_t[]){1}, &err), -1);
     assert_non_null(strstr(err.msg, "after allocation"));
+    params_grad(p, 1)[2] = 3.0f;
+    params_scale_grad(p, -0.5f);
+    assert_true(params_grad(p, 1)[2] == -1.5f && params_grad(p, 0)[0] == 0.0f);
+    params_zero_grad(p);
+    assert_true(params_grad(p, 1)[2] == 0.0f);
     params_free(p);
 
     err_clear(&err);

@@ -54,7 +54,7 @@ const char *image_format_name(ImageFormat f)
     return (f > IMAGE_FORMAT_UNKNOWN && f < IMAGE_FORMAT_COUNT) ? format_names[f] : format_names[0];
 }
 
-bool img_check_geometry(int64_t width, int64_t height, int channels, int depth, Err *err)
+bool img_check_geometry(int64_t width, int64_t height, int channels, int depth, size_t max_bytes, Err *err)
 {
     if (width < 1 || height < 1 || width > IMG_MAX_SIDE || height > IMG_MAX_SIDE)
         return err_set(err, "image size %lldx%lld outside 1..%d", (long long)width, (long long)height,
@@ -65,15 +65,17 @@ bool img_check_geometry(int64_t width, int64_t height, int channels, int depth, 
         return err_set(err, "%d bits per sample (8 or 16 supported)", depth);
     // Both sides are at most 2^16, so the product cannot overflow 64 bits.
     uint64_t bytes = (uint64_t)width * (uint64_t)height * (uint64_t)channels * (uint64_t)(depth / 8);
-    if (bytes > IMG_MAX_BYTES)
+    if (max_bytes > IMG_MAX_BYTES)
+        max_bytes = IMG_MAX_BYTES;
+    if (bytes > max_bytes)
         return err_set(err, "decoded image of %llu bytes exceeds the limit of %zu bytes",
-                       (unsigned long long)bytes, IMG_MAX_BYTES);
+                       (unsigned long long)bytes, max_bytes);
     return true;
 }
 
 bool image_alloc(Image *img, int width, int height, int channels, int depth, Err *err)
 {
-    if (!img_check_geometry(width, height, channels, depth, err))
+    if (!img_check_geometry(width, height, channels, depth, IMG_MAX_BYTES, err))
         return false;
     size_t bytes = (size_t)width * (size_t)height * (size_t)channels * (size_t)(depth / 8);
     void *data = xmalloc_array(bytes, 1, err);
@@ -182,13 +184,18 @@ static bool read_whole(const char *path, unsigned char **out, size_t *out_bytes,
 
 bool image_decode(const void *buf, size_t n, const char *name, Image *img, Err *err)
 {
+    return image_decode_max(buf, n, name, IMG_MAX_BYTES, img, err);
+}
+
+bool image_decode_max(const void *buf, size_t n, const char *name, size_t max_bytes, Image *img, Err *err)
+{
     Image local = {0};
     bool ok;
     switch (image_sniff(buf, n)) {
-    case IMAGE_FORMAT_PNG: ok = img_png_decode(buf, n, &local, err); break;
-    case IMAGE_FORMAT_JPEG: ok = img_jpeg_decode(buf, n, &local, err); break;
-    case IMAGE_FORMAT_TIFF: ok = img_tiff_decode(buf, n, &local, err); break;
-    case IMAGE_FORMAT_BMP: ok = img_bmp_decode(buf, n, &local, err); break;
+    case IMAGE_FORMAT_PNG: ok = img_png_decode(buf, n, max_bytes, &local, err); break;
+    case IMAGE_FORMAT_JPEG: ok = img_jpeg_decode(buf, n, max_bytes, &local, err); break;
+    case IMAGE_FORMAT_TIFF: ok = img_tiff_decode(buf, n, max_bytes, &local, err); break;
+    case IMAGE_FORMAT_BMP: ok = img_bmp_decode(buf, n, max_bytes, &local, err); break;
     default:
         ok = err_set(err, n == 0 ? "empty file" : "not a PNG, JPEG, TIFF or BMP file");
         break;
@@ -223,7 +230,7 @@ bool image_encode(const Image *img, const ImageWriteOptions *opt, unsigned char 
     ImageWriteOptions defaults = {.format = IMAGE_FORMAT_PNG, .jpeg_quality = 0, .png_level = -1};
     if (!opt)
         opt = &defaults;
-    if (!img->data || !img_check_geometry(img->width, img->height, img->channels, img->depth, err))
+    if (!img->data || !img_check_geometry(img->width, img->height, img->channels, img->depth, IMG_MAX_BYTES, err))
         return err_set(err, "cannot encode an empty image");
     switch (opt->format) {
     case IMAGE_FORMAT_PNG:
@@ -264,7 +271,7 @@ bool image_write(const char *path, const Image *img, const ImageWriteOptions *op
 
 bool image_to_record(const Image *img, TRecord *rec, Err *err)
 {
-    if (!img->data || !img_check_geometry(img->width, img->height, img->channels, img->depth, err))
+    if (!img->data || !img_check_geometry(img->width, img->height, img->channels, img->depth, IMG_MAX_BYTES, err))
         return err_set(err, "empty image");
     const int64_t c = img->channels, h = img->height, w = img->width;
     int64_t dims[3] = {c, h, w};

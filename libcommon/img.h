@@ -79,6 +79,12 @@ bool image_read(const char *path, Image *img, Err *err);
 /* Decodes an in-memory file; name is used in messages. */
 bool image_decode(const void *buf, size_t n, const char *name, Image *img, Err *err);
 
+/* As image_decode, with a lower limit on the decoded size (and on what the
+ * codec may allocate on the way): images above max_bytes are refused from
+ * their header. For callers that know their images are small (fuzzing,
+ * services); max_bytes above IMG_MAX_BYTES means IMG_MAX_BYTES. */
+bool image_decode_max(const void *buf, size_t n, const char *name, size_t max_bytes, Image *img, Err *err);
+
 /* Encodes and writes atomically (afile.h). JPEG takes 8-bit grey or RGB;
  * PNG and TIFF take 8/16-bit 1..4 channels; BMP 8-bit grey/RGB/RGBA. */
 bool image_write(const char *path, const Image *img, const ImageWriteOptions *opt, Err *err);

@@ -51,7 +51,7 @@ static bool mask_shift(uint32_t mask, int *shift)
     return mask == 0xFFu;
 }
 
-bool img_bmp_decode(const unsigned char *buf, size_t n, Image *img, Err *err)
+bool img_bmp_decode(const unsigned char *buf, size_t n, size_t max_bytes, Image *img, Err *err)
 {
     if (n < FILE_HEADER_BYTES + 12)
         return err_set(err, "truncated BMP header (%zu bytes)", n);
@@ -85,7 +85,7 @@ bool img_bmp_decode(const unsigned char *buf, size_t n, Image *img, Err *err)
         return err_set(err, "%u-bit BMP not supported (8, 24 and 32 are)", bpp);
     if (!(compression == BI_RGB || (compression == BI_BITFIELDS && bpp == 32)))
         return err_set(err, "compressed BMP (method %u) not supported", compression);
-    if (!img_check_geometry(width, height, 4, 8, err))
+    if (!img_check_geometry(width, height, 4, 8, max_bytes, err))
         return false;
 
     int shifts[4] = {16, 8, 0, -1}; // R, G, B, A of a BGRX pixel

@@ -16,8 +16,8 @@
 #include "img.h"
 
 /* Checks width/height (1..IMG_MAX_SIDE), channels (1..4), depth (8 or 16) and
- * the decoded size against IMG_MAX_BYTES. */
-bool img_check_geometry(int64_t width, int64_t height, int channels, int depth, Err *err);
+ * the decoded size against max_bytes (at most IMG_MAX_BYTES). */
+bool img_check_geometry(int64_t width, int64_t height, int channels, int depth, size_t max_bytes, Err *err);
 
 /* A growable output buffer for the encoders. */
 typedef struct ImgBuf {
@@ -29,13 +29,13 @@ typedef struct ImgBuf {
 /* Appends n bytes; on allocation failure sets failed and returns false. */
 bool img_buf_append(ImgBuf *b, const void *p, size_t n);
 
-bool img_png_decode(const unsigned char *buf, size_t n, Image *img, Err *err);
+bool img_png_decode(const unsigned char *buf, size_t n, size_t max_bytes, Image *img, Err *err);
 bool img_png_encode(const Image *img, int level, unsigned char **out, size_t *out_bytes, Err *err);
-bool img_jpeg_decode(const unsigned char *buf, size_t n, Image *img, Err *err);
+bool img_jpeg_decode(const unsigned char *buf, size_t n, size_t max_bytes, Image *img, Err *err);
 bool img_jpeg_encode(const Image *img, int quality, unsigned char **out, size_t *out_bytes, Err *err);
-bool img_tiff_decode(const unsigned char *buf, size_t n, Image *img, Err *err);
+bool img_tiff_decode(const unsigned char *buf, size_t n, size_t max_bytes, Image *img, Err *err);
 bool img_tiff_encode(const Image *img, unsigned char **out, size_t *out_bytes, Err *err);
-bool img_bmp_decode(const unsigned char *buf, size_t n, Image *img, Err *err);
+bool img_bmp_decode(const unsigned char *buf, size_t n, size_t max_bytes, Image *img, Err *err);
 bool img_bmp_encode(const Image *img, unsigned char **out, size_t *out_bytes, Err *err);
 
 #endif

@@ -52,7 +52,7 @@ static void setup_errors(JpegError *e)
     e->msg[0] = 0;
 }
 
-bool img_jpeg_decode(const unsigned char *buf, size_t n, Image *img, Err *err)
+bool img_jpeg_decode(const unsigned char *buf, size_t n, size_t max_bytes, Image *img, Err *err)
 {
     struct jpeg_decompress_struct cinfo;
     JpegError jerr;
@@ -73,9 +73,14 @@ bool img_jpeg_decode(const unsigned char *buf, size_t n, Image *img, Err *err)
     cinfo.out_color_space = cinfo.num_components == 1 ? JCS_GRAYSCALE : JCS_RGB;
     int channels = cinfo.num_components == 1 ? 1 : 3;
     // A failure here is recorded in err first; the first message wins.
-    if (!img_check_geometry(cinfo.image_width, cinfo.image_height, channels, 8, err) ||
+    if (!img_check_geometry(cinfo.image_width, cinfo.image_height, channels, 8, max_bytes, err) ||
         !image_alloc(img, (int)cinfo.image_width, (int)cinfo.image_height, channels, 8, err))
         longjmp(jerr.jump, 1);
+    // Progressive and multi-scan files keep every DCT coefficient (2 bytes
+    // each) in memory, allocated and zeroed at the start: bound that by the
+    // image limit so a small hostile file cannot claim gigabytes. Past the
+    // bound libjpeg fails ("Backing store not supported").
+    cinfo.mem->max_memory_to_use = (long)(3 * (max_bytes < IMG_MAX_BYTES ? max_bytes : IMG_MAX_BYTES)) + (16L << 20);
     jpeg_start_decompress(&cinfo);
     if ((int)cinfo.output_width != img->width || (int)cinfo.output_height != img->height ||
         cinfo.output_components != channels) {

@@ -57,7 +57,7 @@ static bool host_is_little_endian(void)
     return *(const unsigned char *)&one == 1;
 }
 
-bool img_png_decode(const unsigned char *buf, size_t n, Image *img, Err *err)
+bool img_png_decode(const unsigned char *buf, size_t n, size_t max_bytes, Image *img, Err *err)
 {
     PngState s = {.buf = buf, .n = n};
     // Locals changed after setjmp and read after a longjmp must be volatile.
@@ -98,7 +98,7 @@ bool img_png_decode(const unsigned char *buf, size_t n, Image *img, Err *err)
     int depth = png_get_bit_depth(png, info);
     // A failure here is recorded in err first; the first message wins, so
     // the handler's generic one below is dropped.
-    if (!img_check_geometry(width, height, channels, depth, err) ||
+    if (!img_check_geometry(width, height, channels, depth, max_bytes, err) ||
         !image_alloc(img, (int)width, (int)height, channels, depth, err))
         png_longjmp(png, 1);
     rows = malloc(sizeof *rows * height);

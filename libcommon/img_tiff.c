@@ -102,7 +102,7 @@ static toff_t mem_size(thandle_t h)
     return (toff_t)mem_size_now((TiffMem *)h);
 }
 
-static TIFF *open_mem(TiffMem *m, const char *mode)
+static TIFF *open_mem(TiffMem *m, const char *mode, size_t max_bytes)
 {
     TIFFOpenOptions *opts = TIFFOpenOptionsAlloc();
     if (!opts)
@@ -111,7 +111,7 @@ static TIFF *open_mem(TiffMem *m, const char *mode)
     TIFFOpenOptionsSetWarningHandlerExtR(opts, on_warning, m);
     // A cap on any single allocation libtiff makes for us (strip buffers,
     // tag arrays): hostile files cannot ask for more than an image may hold.
-    TIFFOpenOptionsSetMaxSingleMemAlloc(opts, (tmsize_t)IMG_MAX_BYTES);
+    TIFFOpenOptionsSetMaxSingleMemAlloc(opts, (tmsize_t)max_bytes);
     // "m" disables memory mapping: our procs serve the buffer directly.
     char full_mode[8];
     snprintf(full_mode, sizeof full_mode, "%sm", mode);
@@ -221,10 +221,28 @@ static bool read_rgba(TIFF *tif, TiffMem *m, uint32_t w, uint32_t h, bool grey, 
     return true;
 }
 
-bool img_tiff_decode(const unsigned char *buf, size_t n, Image *img, Err *err)
+// Every strip or tile must have data inside the file. libtiff reads a strip
+// without bytes as zeros (sparse files), so without this check a 100-byte
+// file could make us allocate and write out a gigabyte of nothing.
+static bool check_chunks(TIFF *tif, size_t file_bytes, Err *err)
+{
+    const bool tiled = TIFFIsTiled(tif);
+    const uint32_t count = tiled ? TIFFNumberOfTiles(tif) : TIFFNumberOfStrips(tif);
+    if (count == 0)
+        return err_set(err, "TIFF without strips or tiles");
+    for (uint32_t i = 0; i < count; i++) {
+        uint64_t offset = TIFFGetStrileOffset(tif, i), bytes = TIFFGetStrileByteCount(tif, i);
+        if (bytes == 0 || offset > file_bytes || bytes > file_bytes - offset)
+            return err_set(err, "TIFF %s %u %s", tiled ? "tile" : "strip", i,
+                           bytes == 0 ? "has no data" : "lies outside the file (truncated file?)");
+    }
+    return true;
+}
+
+bool img_tiff_decode(const unsigned char *buf, size_t n, size_t max_bytes, Image *img, Err *err)
 {
     TiffMem m = {.in = buf, .in_len = n};
-    TIFF *tif = open_mem(&m, "r");
+    TIFF *tif = open_mem(&m, "r", max_bytes);
     if (!tif)
         return fail(err, &m, "invalid TIFF file");
     uint32_t w = 0, h = 0;
@@ -241,8 +259,10 @@ bool img_tiff_decode(const unsigned char *buf, size_t n, Image *img, Err *err)
     if (ok && !TIFFGetField(tif, TIFFTAG_PHOTOMETRIC, &photometric))
         photometric = spp >= 3 ? PHOTOMETRIC_RGB : PHOTOMETRIC_MINISBLACK;
     // Geometry first, before anything is allocated.
-    if (ok && !img_check_geometry(w, h, 1, 8, err))
+    if (ok && !img_check_geometry(w, h, 1, 8, max_bytes, err))
         ok = false;
+    if (ok)
+        ok = check_chunks(tif, n, err);
     if (ok && format != SAMPLEFORMAT_UINT)
         ok = err_set(err, "TIFF sample format %u not supported (unsigned integers only)", format);
     bool colour = photometric == PHOTOMETRIC_RGB;
@@ -250,12 +270,12 @@ bool img_tiff_decode(const unsigned char *buf, size_t n, Image *img, Err *err)
                   ((photometric == PHOTOMETRIC_MINISBLACK && (spp == 1 || spp == 2)) ||
                    (colour && (spp == 3 || spp == 4)));
     if (ok && native) {
-        ok = img_check_geometry(w, h, spp, bps, err) && image_alloc(img, (int)w, (int)h, spp, bps, err) &&
+        ok = img_check_geometry(w, h, spp, bps, max_bytes, err) && image_alloc(img, (int)w, (int)h, spp, bps, err) &&
              read_native(tif, &m, img, err);
     } else if (ok && bps <= 8) {
         bool grey = photometric == PHOTOMETRIC_MINISBLACK || photometric == PHOTOMETRIC_MINISWHITE;
         bool alpha = n_extra > 0;
-        ok = img_check_geometry(w, h, 4, 8, err) && read_rgba(tif, &m, w, h, grey, alpha, img, err);
+        ok = img_check_geometry(w, h, 4, 8, max_bytes, err) && read_rgba(tif, &m, w, h, grey, alpha, img, err);
     } else if (ok) {
         ok = err_set(err, "%u-bit TIFF with photometric %u, %u samples per pixel and planar configuration %u "
                           "not supported", bps, photometric, spp, planar);
@@ -267,7 +287,7 @@ bool img_tiff_decode(const unsigned char *buf, size_t n, Image *img, Err *err)
 bool img_tiff_encode(const Image *img, unsigned char **out, size_t *out_bytes, Err *err)
 {
     TiffMem m = {0};
-    TIFF *tif = open_mem(&m, "w");
+    TIFF *tif = open_mem(&m, "w", IMG_MAX_BYTES);
     if (!tif) {
         free(m.out.data);
         return fail(err, &m, "cannot create a TIFF writer");

@@ -280,7 +280,7 @@ bool imgsrc_convert(const ImgSrcList *list, const ImgSrcOptions *opt, TStreamWri
     const int jobs = opt->jobs < 1 ? 1 : opt->jobs;
     // A batch large enough to keep every thread busy, small enough that the
     // decoded images of one batch stay a modest amount of memory.
-    const size_t batch = (size_t)jobs * 8;
+    const size_t batch = (size_t)jobs * 4;
     TRecord *recs = xcalloc_array(batch, sizeof *recs, err);
     Err *errs = xcalloc_array(batch, sizeof *errs, err);
     bool *good = xcalloc_array(batch, sizeof *good, err);

@@ -12,14 +12,18 @@
 
 #include <openslide/openslide.h>
 
+#include "slide_impl.h"
+
 /* Largest number of pixels read by one openslide_read_region call: 4 Mpx
  * = 16 MiB of ARGB scratch per reading thread. */
 #define SLIDE_BAND_PIXELS ((int64_t)1 << 22)
 
 struct Slide {
-    openslide_t *osr; /* owned */
-    char *path;       /* owned copy */
+    openslide_t *osr;  /* owned */
+    char *path;        /* owned copy */
     int levels;
+    SlideTiff *direct; /* level-0 tile reader for generic TIFF, or NULL; owned */
+    bool use_direct;   /* slide_set_direct_reads */
 };
 
 Slide *slide_open(const char *path, Err *err)
@@ -33,11 +37,11 @@ Slide *slide_open(const char *path, Err *err)
         err_set(err, "%s: is a directory, not a slide", path);
         return NULL;
     }
-    const char *vendor = openslide_detect_vendor(path);
+    const char *detected = openslide_detect_vendor(path);
     openslide_t *osr = openslide_open(path);
     if (!osr) {
         err_set(err, "%s: not a slide OpenSlide can read (%s)", path,
-                vendor ? "recognised format, but opening failed" : "unknown format, or a TIFF that is not tiled");
+                detected ? "recognised format, but opening failed" : "unknown format, or a TIFF that is not tiled");
         return NULL;
     }
     const char *oerr = openslide_get_error(osr);
@@ -62,6 +66,13 @@ Slide *slide_open(const char *path, Err *err)
     s->osr = osr;
     s->path = copy;
     s->levels = levels;
+    const char *vendor = openslide_get_property_value(osr, OPENSLIDE_PROPERTY_NAME_VENDOR);
+    if (vendor && strcmp(vendor, "generic-tiff") == 0) {
+        int64_t w, h;
+        openslide_get_level_dimensions(osr, 0, &w, &h);
+        s->direct = slide_tiff_open(path, w, h);
+        s->use_direct = s->direct != NULL;
+    }
     return s;
 }
 
@@ -69,6 +80,7 @@ void slide_close(Slide *slide)
 {
     if (!slide)
         return;
+    slide_tiff_close(slide->direct);
     openslide_close(slide->osr);
     free(slide->path);
     free(slide);
@@ -119,33 +131,39 @@ bool slide_require_level(const Slide *slide, int level, Err *err)
                    slide->levels == 1 ? "" : "s", level);
 }
 
-void slide_argb_to_rgb(uint8_t *rgb, const uint32_t *argb, int64_t n)
+// Un-premultiplies one pixel by the rule of slide.h.
+static inline void unpremultiply(uint32_t p, uint8_t *r, uint8_t *g, uint8_t *b)
 {
-    for (int64_t i = 0; i < n; i++) {
-        uint32_t p = argb[i];
-        uint32_t a = p >> 24, r = (p >> 16) & 255, g = (p >> 8) & 255, b = p & 255;
-        if (a != 255) {
-            if (a == 0) {
-                r = g = b = 0;
-            } else {
-                // Un-premultiply as openslide-python does; premultiplied
-                // data has c <= a, the clamp only guards corrupt input.
-                r = (r * 255 + a / 2) / a;
-                g = (g * 255 + a / 2) / a;
-                b = (b * 255 + a / 2) / a;
-                r = r > 255 ? 255 : r;
-                g = g > 255 ? 255 : g;
-                b = b > 255 ? 255 : b;
-            }
+    uint32_t a = p >> 24, rr = (p >> 16) & 255, gg = (p >> 8) & 255, bb = p & 255;
+    if (a != 255) {
+        if (a == 0) {
+            rr = gg = bb = 0;
+        } else {
+            rr = (rr * 255 + a / 2) / a;
+            gg = (gg * 255 + a / 2) / a;
+            bb = (bb * 255 + a / 2) / a;
+            rr = rr > 255 ? 255 : rr;
+            gg = gg > 255 ? 255 : gg;
+            bb = bb > 255 ? 255 : bb;
         }
-        rgb[3 * i] = (uint8_t)r;
-        rgb[3 * i + 1] = (uint8_t)g;
-        rgb[3 * i + 2] = (uint8_t)b;
     }
+    *r = (uint8_t)rr;
+    *g = (uint8_t)gg;
+    *b = (uint8_t)bb;
 }
 
-bool slide_read_rgb(Slide *slide, int level, int64_t level0_x, int64_t level0_y, int64_t w, int64_t h,
-                    uint8_t *rgb_hwc, Err *err)
+void slide_argb_to_rgb(uint8_t *rgb, const uint32_t *argb, int64_t n)
+{
+    // Premultiplied data has c <= a; the clamp in unpremultiply only guards
+    // corrupt input. Un-premultiplying follows openslide-python.
+    for (int64_t i = 0; i < n; i++)
+        unpremultiply(argb[i], &rgb[3 * i], &rgb[3 * i + 1], &rgb[3 * i + 2]);
+}
+
+// Reads the region band by band and converts each band into dst: HWC when
+// planar is false, else three planes of w * h bytes.
+static bool read_region(Slide *slide, int level, int64_t level0_x, int64_t level0_y, int64_t w, int64_t h,
+                        uint8_t *dst, bool planar, Err *err)
 {
     if (w < 0 || h < 0)
         return err_set(err, "%s: bad region size %lldx%lld", slide->path, (long long)w, (long long)h);
@@ -153,6 +171,8 @@ bool slide_read_rgb(Slide *slide, int level, int64_t level0_x, int64_t level0_y,
         return false;
     if (w == 0 || h == 0)
         return true;
+    if (level == 0 && slide->use_direct)
+        return slide_tiff_read(slide->direct, level0_x, level0_y, w, h, dst, planar, err);
     double ds = slide_downsample(slide, level);
     // Band offsets are converted to the level-0 frame; that is exact only for
     // an integral downsample, so other levels are read in one piece.
@@ -165,9 +185,10 @@ bool slide_read_rgb(Slide *slide, int level, int64_t level0_x, int64_t level0_y,
     }
     if ((uint64_t)w > (uint64_t)INT64_MAX / (uint64_t)band)
         return err_set(err, "%s: region %lldx%lld is too large", slide->path, (long long)w, (long long)h);
+    size_t plane = (size_t)(w * h);
     uint32_t *argb = xmalloc_array((size_t)(w * band), sizeof *argb, err);
     if (!argb) {
-        memset(rgb_hwc, 0, (size_t)(w * h * 3));
+        memset(dst, 0, 3 * plane);
         return false;
     }
     bool ok = true;
@@ -180,12 +201,37 @@ bool slide_read_rgb(Slide *slide, int level, int64_t level0_x, int64_t level0_y,
             ok = err_set(err, "%s: %s", slide->path, oerr);
             break;
         }
-        slide_argb_to_rgb(rgb_hwc + (size_t)(y * w * 3), argb, w * bh);
+        if (!planar) {
+            slide_argb_to_rgb(dst + (size_t)(y * w * 3), argb, w * bh);
+            continue;
+        }
+        size_t at = (size_t)(y * w), n = (size_t)(w * bh);
+        uint8_t *r = dst + at, *g = dst + plane + at, *b = dst + 2 * plane + at;
+        for (size_t i = 0; i < n; i++)
+            unpremultiply(argb[i], &r[i], &g[i], &b[i]);
     }
     free(argb);
     if (!ok)
-        memset(rgb_hwc, 0, (size_t)(w * h * 3));
+        memset(dst, 0, 3 * plane);
     return ok;
+}
+
+bool slide_read_rgb(Slide *slide, int level, int64_t level0_x, int64_t level0_y, int64_t w, int64_t h,
+                    uint8_t *rgb_hwc, Err *err)
+{
+    return read_region(slide, level, level0_x, level0_y, w, h, rgb_hwc, false, err);
+}
+
+bool slide_read_planar(Slide *slide, int level, int64_t level0_x, int64_t level0_y, int64_t w, int64_t h,
+                       uint8_t *rgb_chw, Err *err)
+{
+    return read_region(slide, level, level0_x, level0_y, w, h, rgb_chw, true, err);
+}
+
+bool slide_set_direct_reads(Slide *slide, bool enable)
+{
+    slide->use_direct = enable && slide->direct != NULL;
+    return slide->use_direct;
 }
 
 bool slide_name_from_path(const char *path, char *out, size_t out_bytes)

@@ -11,6 +11,12 @@
  * 5.1): alpha 255 keeps the bytes, alpha 0 (outside the slide) gives black,
  * a partial alpha is un-premultiplied as (c * 255 + a / 2) / a.
  *
+ * Level-0 reads of generic TIFF slides (Camelyon16's format) go straight to
+ * the tiles through libtiff when the layout allows it (8-bit RGB, lossless
+ * or JPEG): the pixels are OpenSlide's exactly (tested against it),
+ * without OpenSlide's ARGB compositing, which costs several times the
+ * decoding. slide_set_direct_reads turns this off.
+ *
  * Not for: writing slides, associated images, properties, or the tissue
  * logic (see tissue.h). Only what the Camelyon16 preprocessing needs.
  *
@@ -19,8 +25,9 @@
  * reads are thread-safe; each call uses its own scratch memory). slide_close
  * must not race with anything.
  * Errors: OpenSlide's error is sticky: after one failed read every later
- * read of the same Slide fails with the same message. Messages name the
- * slide's path.
+ * read of the same Slide through OpenSlide fails with the same message; a
+ * failed direct tile read fails that call only. Messages name the slide's
+ * path.
  * Ownership: the caller owns the Slide and closes it; slide_path returns a
  * borrowed string valid until slide_close.
  *
@@ -78,6 +85,16 @@ bool slide_require_level(const Slide *slide, int level, Err *err);
  * message, prefixed with the path); the buffer is then zeroed. */
 bool slide_read_rgb(Slide *slide, int level, int64_t level0_x, int64_t level0_y, int64_t w, int64_t h,
                     uint8_t *rgb_hwc, Err *err);
+
+/* As slide_read_rgb, but writes planar RGB (3 planes of h * w bytes: all R,
+ * then all G, then all B; the tensor stream's (C, H, W) image layout). */
+bool slide_read_planar(Slide *slide, int level, int64_t level0_x, int64_t level0_y, int64_t w, int64_t h,
+                       uint8_t *rgb_chw, Err *err);
+
+/* Turns direct level-0 tile reads on (the default where available) or off
+ * (every read through OpenSlide). Returns whether they are now in use. Call
+ * before reading, not concurrently with reads. */
+bool slide_set_direct_reads(Slide *slide, bool enable);
 
 /* Converts n premultiplied ARGB pixels (native-endian 0xAARRGGBB, as
  * OpenSlide returns them) to RGB with the alpha rule above. Exposed for

@@ -347,6 +347,7 @@ done:
 typedef struct Flattener {
     NamedArrays result;
     size_t cap;
+    size_t budget_bytes; // what the arrays may still take (see output_budget)
     char name[MAX_NAME_BYTES];
 } Flattener;
 
@@ -362,6 +363,14 @@ static bool emit_tensor(Flattener *f, const TensorRef *t, Err *err)
         f->result.items = items;
         f->cap = cap;
     }
+    uint64_t numel = 1;
+    for (int k = 0; k < t->ndim; k++)
+        if (__builtin_mul_overflow(numel, (uint64_t)t->size[k], &numel))
+            numel = UINT64_MAX;
+    if (numel > f->budget_bytes / sizeof(float))
+        return err_set(err, "tensor %.200s: the arrays would take more than %zu bytes", f->name,
+                       f->budget_bytes);
+    f->budget_bytes -= (size_t)numel * sizeof(float);
     NamedArray *a = &f->result.items[f->result.count];
     memset(a, 0, sizeof *a);
     if (!(a->name = xstrdup(f->name, err)))
@@ -492,7 +501,10 @@ static const PValue *load_legacy(Loader *ld, const unsigned char *buf, size_t n,
     return root;
 }
 
-// Reads one archive member whole; *bytes_out gets its size. The buffer is malloc-owned.
+// Reads one archive member whole; *bytes_out gets its size. The buffer is
+// malloc-owned. It grows only as data really arrives, so a header that claims
+// a huge size (or a compression bomb) cannot make it allocate more than the
+// member truly holds, up to max_bytes.
 static unsigned char *zip_read_member(zip_t *z, const char *member, size_t max_bytes, size_t *bytes_out, Err *err)
 {
     zip_stat_t st;
@@ -506,16 +518,40 @@ static unsigned char *zip_read_member(zip_t *z, const char *member, size_t max_b
     zip_file_t *f = zip_fopen(z, member, 0);
     if (!f)
         return err_set(err, "cannot open member %.300s: %s", member, zip_strerror(z)), NULL;
-    unsigned char *data = xmalloc_array(st.size ? st.size : 1, 1, err);
-    zip_int64_t got = data ? zip_fread(f, data, st.size) : -1;
-    if (data && (got < 0 || (zip_uint64_t)got != st.size))
-        err_set(err, "cannot read member %.300s: %s", member, got < 0 ? zip_file_strerror(f) : "short read");
+    unsigned char *data = NULL;
+    size_t used = 0, cap = 0;
+    for (;;) {
+        if (used == cap) {
+            size_t grow = cap ? cap : (size_t)1 << 16;
+            if (cap + grow > (size_t)st.size + 1)
+                grow = (size_t)st.size + 1 - cap; // one byte past the claim detects a longer member
+            unsigned char *bigger = xrealloc_array(data, cap + grow, 1, err);
+            if (!bigger)
+                break;
+            data = bigger;
+            cap += grow;
+        }
+        zip_int64_t got = zip_fread(f, data + used, cap - used);
+        if (got < 0) {
+            err_set(err, "cannot read member %.300s: %s", member, zip_file_strerror(f));
+            break;
+        }
+        if (got == 0)
+            break;
+        used += (size_t)got;
+        if (used > st.size) {
+            err_set(err, "member %.300s is longer than its header says", member);
+            break;
+        }
+    }
     zip_fclose(f);
+    if (!err_is_set(err) && used != st.size)
+        err_set(err, "member %.300s: %zu of %llu bytes", member, used, (unsigned long long)st.size);
     if (err_is_set(err)) {
         free(data);
         return NULL;
     }
-    *bytes_out = (size_t)st.size;
+    *bytes_out = used;
     return data;
 }
 
@@ -583,11 +619,21 @@ static void free_storages(Loader *ld)
     free(ld->storages);
 }
 
+// Memory the arrays of one file may take: float16 weights double in size,
+// and only overlapping views (expand(), which state dicts never hold) could
+// take more, so 4x the file plus 64 MiB, at most TORCHLOAD_MAX_BYTES. This
+// keeps a small hostile file from asking for gigabytes.
+static size_t output_budget(size_t file_bytes)
+{
+    size_t budget = ((size_t)64 << 20) + (file_bytes < TORCHLOAD_MAX_BYTES / 4 ? 4 * file_bytes : TORCHLOAD_MAX_BYTES);
+    return budget < TORCHLOAD_MAX_BYTES ? budget : TORCHLOAD_MAX_BYTES;
+}
+
 bool torch_load_buffer(const void *buf, size_t n, const char *name, NamedArrays *out, Err *err)
 {
     const unsigned char *bytes = buf;
     Loader ld = {0};
-    Flattener f = {0};
+    Flattener f = {.budget_bytes = output_budget(n)};
     zip_t *z = NULL;
     bool ok = false;
     if (!(ld.arena = pickle_arena_new(err)))

@@ -20,7 +20,9 @@
  * in the pickle: any other global is refused by name and nothing is run.
  *
  * Hostile files: every size, offset and stride is checked against the
- * storage it indexes and against TORCHLOAD_MAX_BYTES before allocation;
+ * storage it indexes and against TORCHLOAD_MAX_BYTES before allocation; the
+ * arrays of one file may take at most 4x its size plus 64 MiB (only
+ * overlapping views made by expand() could need more; state dicts hold none);
  * malformed pickles give "file: what is wrong (byte offset N)".
  * Thread safety: reentrant. Ownership: NamedArrays owns every array.
  *

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of `make test` and ends with "N passed, N failed, N skipped".
-# TESTS_ONLY=unit|asan|cli|pipeline|fuzz runs one group. Shell tests exit 0
+# TESTS_ONLY=lint|unit|asan|cli|pipeline|fuzz runs one group. Shell tests exit 0
 # (pass), 77 (skip, with the reason on stdout) or anything else (fail).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,6 +27,7 @@ run_one() { # group name command...
 
 want() { [ -z "$only" ] || [ "$only" = "$1" ]; }
 
+if want lint; then run_one lint banned-calls bash tests/lint.sh; fi
 if want unit; then for t in build/unit/test_*; do [ -x "$t" ] && run_one unit "$(basename "$t")" "$t"; done; fi
 if want asan; then for t in build/asan/unit/test_*; do [ -x "$t" ] && run_one asan "$(basename "$t")" "$t"; done; fi
 if want cli; then for t in tests/cli/*.sh; do [ -f "$t" ] && run_one cli "$(basename "$t" .sh)" bash "$t"; done; fi

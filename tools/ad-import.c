@@ -61,8 +61,9 @@ static const CliSpec spec = {
              "  folder FOLDER         images in FOLDER, or in its class sub-folders (label = the folder name when\n"
              "                        numeric, else the classes in sorted order with 'normal' first; class_name)\n"
              "  list FILE             image paths, one per line, 'PATH' or 'PATH<TAB>LABEL' ('-' = stdin)\n"
-             "Records are u8 (C, H, W). Data sets: id = DATASET-SPLIT-INDEX, label, index. Folders and lists:\n"
-             "id = file name without extension, source = path, index, and label/class_name when known.\n"
+             "Records are u8 (C, H, W); 16-bit image files become 8-bit with round(v * 255 / 65535).\n"
+             "Data sets: id = DATASET-SPLIT-INDEX, label, index. Folders and lists: id = file name\n"
+             "without extension, source = path, index, and label/class_name when known.\n"
              "Any bad input fails the run and no output file appears.",
 };
 
@@ -111,7 +112,9 @@ static bool import_files(Dataset ds, const char *arg, TStreamWriter *out, const 
     }
     if (ok) {
         Progress *p = progress_new("images", (int64_t)list.count, common->progress);
-        ImgSrcOptions o = {.channels = opt.grey ? 1 : opt.rgb ? 3 : 0, .has_label = opt.label_given,
+        // Every importer writes u8 records: 16-bit files become 8-bit
+        // (round(v * 255 / 65535)), as img2stream --depth 8 does.
+        ImgSrcOptions o = {.channels = opt.grey ? 1 : opt.rgb ? 3 : 0, .to_8bit = true, .has_label = opt.label_given,
                            .label = opt.label, .with_index = true, .jobs = common->jobs, .progress = p,
                            .on_bad = report_bad};
         ok = imgsrc_convert(&list, &o, out, NULL, err);

@@ -175,6 +175,13 @@ ad-import list --root "$T/pat" - < "$T/list.txt" > "$T/l2.ts" || fail "list impo
 same_file "$T/l1.ts" "$T/l2.ts"
 ad-inspect --list "$T/l1.ts" | tail -n 1 | grep -q "label=5" || fail "list label column"
 ok "list from a file and from stdin give the same bytes"
+$PY -c "
+import sys, numpy as np
+from PIL import Image
+Image.fromarray(np.array([[0, 257 * 9, 65535]], np.uint16), 'I;16').save(sys.argv[1])" "$T/g16.png"
+echo "$T/g16.png" | ad-import list - | ad-inspect --list --stats | grep -q "u8	1x1x3	min=0 max=255 mean=88	id=g16" ||
+  fail "16-bit list image is not u8 0, 9, 255"
+ok "16-bit images become u8"
 printf 'tumor/nothere.png\n' >> "$T/list.txt"
 expect_fail 1 "nothere.png: No such file" ad-import list --root "$T/pat" "$T/list.txt" -o "$T/bad.ts"
 [ ! -e "$T/bad.ts" ] || fail "output file left behind"

@@ -18,6 +18,7 @@
 #define VZERO() 0.0f
 #define VFMA(a, b, c) ((a) * (b) + (c))
 #define VADD(a, b) ((a) + (b))
+#define DIR_OB 4
 #define WG_MR 4
 #define WG_NV 4
 

@@ -287,27 +287,34 @@ static void im2col(float *col, int64_t ldb, const float *inp, int64_t n0, int64_
 }
 
 // The transpose of im2col: colt (cnt * ohw, ldb), row = output pixel,
-// column = tap (c, kh, kw); columns past ckk are zero.
+// column = tap (c, kh, kw); columns past ckk are zero. One output row of one
+// image per iteration; its OW x ldb block stays in cache while the taps fill
+// it column by column.
 static void im2col_t(float *colt, int64_t ldb, const float *inp, int64_t n0, int64_t cnt, const ConvShape *s)
 {
-    const int64_t ckk = s->C * s->KH * s->KW, kk = s->KH * s->KW;
+    const int64_t ckk = s->C * s->KH * s->KW;
 #pragma omp parallel for schedule(static) if (cnt * s->OH * s->OW * ldb > CONV_PAR_MIN)
     for (int64_t row = 0; row < cnt * s->OH; row++) {
         int64_t i = row / s->OH, oh = row % s->OH;
         const float *img = inp + (n0 + i) * s->C * s->H * s->W;
-        for (int64_t ow = 0; ow < s->OW; ow++) {
-            float *d = colt + (row * s->OW + ow) * ldb;
-            for (int64_t c = 0; c < s->C; c++)
-                for (int64_t kh = 0; kh < s->KH; kh++) {
-                    int64_t ih = oh * s->stride - s->pad + kh;
-                    for (int64_t kw = 0; kw < s->KW; kw++) {
-                        int64_t iw = ow * s->stride - s->pad + kw;
-                        bool in = ih >= 0 && ih < s->H && iw >= 0 && iw < s->W;
-                        d[c * kk + kh * s->KW + kw] = in ? img[(c * s->H + ih) * s->W + iw] : 0.0f;
-                    }
-                }
-            memset(d + ckk, 0, (size_t)(ldb - ckk) * sizeof *d);
+        float *blk = colt + row * s->OW * ldb;
+        for (int64_t r = 0; r < ckk; r++) {
+            int64_t c = r / (s->KH * s->KW), kh = r / s->KW % s->KH, kw = r % s->KW;
+            int64_t ih = oh * s->stride - s->pad + kh;
+            float *d = blk + r;
+            if (ih < 0 || ih >= s->H) {
+                for (int64_t ow = 0; ow < s->OW; ow++)
+                    d[ow * ldb] = 0.0f;
+                continue;
+            }
+            const float *src = img + (c * s->H + ih) * s->W;
+            for (int64_t ow = 0; ow < s->OW; ow++) {
+                int64_t iw = ow * s->stride - s->pad + kw;
+                d[ow * ldb] = iw >= 0 && iw < s->W ? src[iw] : 0.0f;
+            }
         }
+        for (int64_t ow = 0; ow < s->OW; ow++)
+            memset(blk + ow * ldb + ckk, 0, (size_t)(ldb - ckk) * sizeof *blk);
     }
 }
 

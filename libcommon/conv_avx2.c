@@ -22,6 +22,7 @@
 #define VZERO() _mm256_setzero_ps()
 #define VFMA(a, b, c) _mm256_fmadd_ps((a), (b), (c))
 #define VADD(a, b) _mm256_add_ps((a), (b))
+#define DIR_OB 4
 #define WG_MR 6
 #define WG_NV 2
 

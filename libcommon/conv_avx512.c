@@ -23,6 +23,7 @@
 #define VZERO() _mm512_setzero_ps()
 #define VFMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
 #define VADD(a, b) _mm512_add_ps((a), (b))
+#define DIR_OB 8
 #define WG_MR 12
 #define WG_NV 2
 

@@ -11,8 +11,13 @@
 
 #include "conv_impl.h"
 
+// Everything below is compiled for the ISA (GCC and clang spell it apart).
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx2,fma"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx2,fma")
+#endif
 
 #define KNAME(x) x##_avx512
 #define VF __m512
@@ -29,7 +34,11 @@
 
 #include "conv_kernels.inc"
 
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
 
 const ConvKernels conv_kernels_avx512 = {"avx512", conv_winograd_run_avx512, conv_direct_run_avx512,
                                          conv_direct_wgrad_run_avx512, conv_gemm_run_avx512};

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "half.h"
 
 #define PARAM_MAGIC 7767517
 #define TAG_FP16 0x01306B47u
@@ -259,27 +260,6 @@ static bool parse_param(NcnnNet *net, const char *path, char *text, Err *err)
     return true;
 }
 
-static float half_to_float(uint16_t h)
-{
-    uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, mant = h & 0x3ff, bits;
-    if (exp == 0x1f) {
-        bits = sign | 0x7f800000u | mant << 13;
-    } else if (exp) {
-        bits = sign | (exp + 112) << 23 | mant << 13;
-    } else if (mant) {
-        int e = -1;
-        do {
-            e++;
-            mant <<= 1;
-        } while (!(mant & 0x400));
-        bits = sign | (uint32_t)(112 - e) << 23 | (mant & 0x3ff) << 13;
-    } else {
-        bits = sign;
-    }
-    float f;
-    memcpy(&f, &bits, sizeof f);
-    return f;
-}
 
 typedef struct BinReader {
     const char *path;

@@ -1,0 +1,429 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * img_png_fast: PNG decoding and encoding with libdeflate's whole-buffer
+ * zlib, for the files nearly every dataset holds (see img_impl.h).
+ *
+ * Decoding takes only files it can decode exactly as libpng would: 8/16-bit
+ * grey, grey+alpha, RGB or RGBA, not interlaced, no PLTE or tRNS, every chunk
+ * CRC right, IDAT chunks consecutive, one zlib stream that inflates to
+ * exactly the filtered image size, IEND present. Anything else (including
+ * every corrupt file) is left to libpng, so messages and the acceptance of
+ * damaged files stay libpng's. Ancillary chunks are skipped, as libpng's
+ * default decode (no gamma or colour conversion) does.
+ *
+ * Encoding writes one zlib stream with the filter per row chosen as libpng
+ * does (the smallest sum of absolute filtered bytes), in IDAT chunks.
+ */
+#include <libdeflate.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "img_impl.h"
+
+static const unsigned char png_signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+
+enum {
+    FILTER_NONE,
+    FILTER_SUB,
+    FILTER_UP,
+    FILTER_AVG,
+    FILTER_PAETH,
+    FILTER_COUNT,
+};
+
+// libpng's limits on what it reads (pnglibconf.h: PNG_USER_CHUNK_MALLOC_MAX,
+// PNG_USER_CHUNK_CACHE_MAX): files near them are left to libpng, which
+// decides whether they are errors or warnings.
+#define LIBPNG_CHUNK_MAX_BYTES 8000000u
+#define FAST_MAX_ANCILLARY_CHUNKS 500
+// IDAT payload per chunk when encoding.
+#define IDAT_CHUNK_BYTES ((size_t)1 << 20)
+
+static uint32_t load_be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void store_be32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+}
+
+static bool is_chunk_type(const unsigned char *t, const char *name)
+{
+    return memcmp(t, name, 4) == 0;
+}
+
+static bool is_letter(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+static bool host_is_little_endian(void)
+{
+    const uint16_t one = 1;
+    return *(const unsigned char *)&one == 1;
+}
+
+/* ---- unfiltering (PNG spec 9.2-9.4); out = row, prev = the row above ---- */
+
+static inline uint8_t paeth_predict(int a, int b, int c)
+{
+    int pa = abs(b - c), pb = abs(a - c), pc = abs(a + b - 2 * c);
+    return (uint8_t)(pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
+}
+
+static void unfilter_up(uint8_t *restrict out, const uint8_t *restrict in, const uint8_t *restrict prev,
+                        size_t n)
+{
+#pragma omp simd
+    for (size_t i = 0; i < n; i++)
+        out[i] = (uint8_t)(in[i] + prev[i]);
+}
+
+static void unfilter_sub(uint8_t *restrict out, const uint8_t *restrict in, size_t n, size_t bpp)
+{
+    memcpy(out, in, bpp);
+    for (size_t i = bpp; i < n; i++)
+        out[i] = (uint8_t)(in[i] + out[i - bpp]);
+}
+
+static void unfilter_avg(uint8_t *restrict out, const uint8_t *restrict in, const uint8_t *restrict prev,
+                         size_t n, size_t bpp)
+{
+    for (size_t i = 0; i < bpp; i++)
+        out[i] = (uint8_t)(in[i] + (prev[i] >> 1));
+    if (bpp == 1) { // the left neighbour stays in a register, not a store-reload
+        unsigned a = out[0];
+        for (size_t i = 1; i < n; i++) {
+            a = (uint8_t)(in[i] + ((a + prev[i]) >> 1));
+            out[i] = (uint8_t)a;
+        }
+        return;
+    }
+    for (size_t i = bpp; i < n; i++)
+        out[i] = (uint8_t)(in[i] + ((out[i - bpp] + prev[i]) >> 1));
+}
+
+static void unfilter_paeth(uint8_t *restrict out, const uint8_t *restrict in, const uint8_t *restrict prev,
+                           size_t n, size_t bpp)
+{
+    // With a = c = 0 the predictor is b.
+    for (size_t i = 0; i < bpp; i++)
+        out[i] = (uint8_t)(in[i] + prev[i]);
+    if (bpp == 1) { // as in unfilter_avg
+        int a = out[0];
+        for (size_t i = 1; i < n; i++) {
+            a = (uint8_t)(in[i] + paeth_predict(a, prev[i], prev[i - 1]));
+            out[i] = (uint8_t)a;
+        }
+        return;
+    }
+    for (size_t i = bpp; i < n; i++)
+        out[i] = (uint8_t)(in[i] + paeth_predict(out[i - bpp], prev[i], prev[i - bpp]));
+}
+
+// Undoes one row's filter; false for a filter type outside 0..4.
+static bool unfilter_row(uint8_t *restrict out, const uint8_t *restrict in, const uint8_t *restrict prev,
+                         size_t n, size_t bpp, unsigned filter)
+{
+    switch (filter) {
+    case FILTER_NONE: memcpy(out, in, n); return true;
+    case FILTER_SUB: unfilter_sub(out, in, n, bpp); return true;
+    case FILTER_UP: unfilter_up(out, in, prev, n); return true;
+    case FILTER_AVG: unfilter_avg(out, in, prev, n, bpp); return true;
+    case FILTER_PAETH: unfilter_paeth(out, in, prev, n, bpp); return true;
+    default: return false;
+    }
+}
+
+/* ---- decoding ---- */
+
+typedef struct PngLayout {
+    uint32_t width, height;
+    int channels, depth;
+    const unsigned char *idat; /* the only IDAT chunk's data, or NULL when there are several */
+    size_t idat_bytes;         /* all IDAT data together */
+    size_t idat_chunks;
+} PngLayout;
+
+static int channels_of(unsigned color_type)
+{
+    switch (color_type) {
+    case 0: return 1; // grey
+    case 2: return 3; // RGB
+    case 4: return 2; // grey + alpha
+    case 6: return 4; // RGBA
+    default: return 0; // palette (3) and invalid types are libpng's
+    }
+}
+
+// Walks the chunks and checks everything that would make libpng's result
+// differ from a plain inflate-and-unfilter; false = leave the file to libpng.
+static bool scan_chunks(const unsigned char *buf, size_t n, size_t max_bytes, PngLayout *lay)
+{
+    if (n < 8 || memcmp(buf, png_signature, 8) != 0)
+        return false;
+    size_t pos = 8, raw_bytes = 0;
+    int ancillary = 0;
+    bool have_ihdr = false, idat_started = false, idat_ended = false;
+    for (;;) {
+        if (n - pos < 12)
+            return false; // no IEND: libpng reports the truncation
+        uint32_t len = load_be32(buf + pos);
+        const unsigned char *type = buf + pos + 4, *data = buf + pos + 8;
+        if (len > 0x7fffffffu || len > n - pos - 12)
+            return false;
+        for (int i = 0; i < 4; i++)
+            if (!is_letter(type[i]))
+                return false;
+        if (libdeflate_crc32(0, type, (size_t)len + 4) != load_be32(data + len))
+            return false;
+        pos += 12 + (size_t)len;
+        if (!have_ihdr) {
+            if (!is_chunk_type(type, "IHDR") || len != 13)
+                return false;
+            lay->width = load_be32(data);
+            lay->height = load_be32(data + 4);
+            lay->depth = data[8];
+            lay->channels = channels_of(data[9]);
+            // compression 0, filter method 0 (64 is MNG's), no interlace
+            if ((lay->depth != 8 && lay->depth != 16) || lay->channels == 0 || data[10] || data[11] || data[12])
+                return false;
+            Err ignored = {0};
+            if (!img_check_geometry(lay->width, lay->height, lay->channels, lay->depth, max_bytes, &ignored))
+                return false;
+            raw_bytes = (size_t)lay->height *
+                        (1 + (size_t)lay->width * (size_t)lay->channels * (size_t)(lay->depth / 8));
+            have_ihdr = true;
+        } else if (is_chunk_type(type, "IDAT")) {
+            // libpng refuses IDAT chunks much longer than the image could need.
+            if (idat_ended || len > raw_bytes + 64)
+                return false;
+            idat_started = true;
+            lay->idat = lay->idat_chunks == 0 ? data : NULL;
+            lay->idat_bytes += len;
+            lay->idat_chunks++;
+        } else if (is_chunk_type(type, "IEND")) {
+            return len == 0 && idat_started;
+        } else if (!(type[0] & 0x20)) {
+            return false; // PLTE, a second IHDR, unknown critical chunks
+        } else {
+            // tRNS turns into alpha; other ancillary chunks do not change
+            // the pixels libpng returns.
+            if (is_chunk_type(type, "tRNS") || len > LIBPNG_CHUNK_MAX_BYTES || ++ancillary > FAST_MAX_ANCILLARY_CHUNKS)
+                return false;
+            idat_ended = idat_started;
+        }
+    }
+}
+
+// The IDAT data of several chunks, joined (malloc'd).
+static unsigned char *join_idat(const unsigned char *buf, size_t n, size_t total)
+{
+    unsigned char *out = malloc(total ? total : 1);
+    if (!out)
+        return NULL;
+    size_t pos = 8, got = 0;
+    while (got < total && n - pos >= 12) {
+        uint32_t len = load_be32(buf + pos);
+        if (is_chunk_type(buf + pos + 4, "IDAT")) {
+            memcpy(out + got, buf + pos + 8, len);
+            got += len;
+        }
+        pos += 12 + (size_t)len;
+    }
+    return out;
+}
+
+static void swap16_in_place(uint8_t *p, size_t samples)
+{
+    for (size_t i = 0; i < samples; i++) {
+        uint8_t t = p[2 * i];
+        p[2 * i] = p[2 * i + 1];
+        p[2 * i + 1] = t;
+    }
+}
+
+bool img_png_fast_decode(const unsigned char *buf, size_t n, size_t max_bytes, Image *img)
+{
+    PngLayout lay = {0};
+    if (!scan_chunks(buf, n, max_bytes, &lay))
+        return false;
+    const size_t bpp = (size_t)lay.channels * (size_t)(lay.depth / 8);
+    const size_t row_bytes = (size_t)lay.width * bpp, raw_bytes = (size_t)lay.height * (1 + row_bytes);
+    unsigned char *joined = lay.idat ? NULL : join_idat(buf, n, lay.idat_bytes);
+    const unsigned char *z = lay.idat ? lay.idat : joined;
+    uint8_t *raw = malloc(raw_bytes);
+    uint8_t *zero_row = calloc(row_bytes, 1);
+    struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
+    Err ignored = {0};
+    size_t in_used = 0, out_got = 0;
+    // The stream must end exactly at the end of the IDAT data and give
+    // exactly the filtered image; libpng judges any other stream.
+    bool ok = z && raw && zero_row && d &&
+              libdeflate_zlib_decompress_ex(d, z, lay.idat_bytes, raw, raw_bytes, &in_used, &out_got) ==
+                  LIBDEFLATE_SUCCESS &&
+              in_used == lay.idat_bytes && out_got == raw_bytes &&
+              image_alloc(img, (int)lay.width, (int)lay.height, lay.channels, lay.depth, &ignored);
+    if (d)
+        libdeflate_free_decompressor(d);
+    free(joined);
+    for (size_t y = 0; ok && y < lay.height; y++) {
+        const uint8_t *in = raw + y * (1 + row_bytes);
+        uint8_t *out = (uint8_t *)img->data + y * row_bytes;
+        ok = unfilter_row(out, in + 1, y ? out - row_bytes : zero_row, row_bytes, bpp, in[0]);
+    }
+    free(raw);
+    free(zero_row);
+    if (!ok) {
+        image_fini(img);
+        return false;
+    }
+    if (lay.depth == 16 && host_is_little_endian())
+        swap16_in_place(img->data, (size_t)lay.height * row_bytes / 2);
+    return true;
+}
+
+/* ---- encoding ---- */
+
+// libpng's measure of a filtered row: the sum of the bytes read as signed.
+static uint64_t row_cost(const uint8_t *f, size_t n)
+{
+    uint64_t sum = 0;
+#pragma omp simd reduction(+ : sum)
+    for (size_t i = 0; i < n; i++)
+        sum += (uint64_t)(f[i] < 128 ? f[i] : 256 - f[i]);
+    return sum;
+}
+
+// Filters one row (big-endian samples) with every filter type into
+// cand[FILTER_COUNT][n] and returns the type with the smallest cost (ties:
+// the lower type, as libpng).
+static unsigned filter_row_best(uint8_t *restrict cand, const uint8_t *restrict cur,
+                                const uint8_t *restrict prev, size_t n, size_t bpp)
+{
+    uint8_t *none = cand, *sub = cand + n, *up = cand + 2 * n, *avg = cand + 3 * n, *pae = cand + 4 * n;
+    memcpy(none, cur, n);
+    for (size_t i = 0; i < bpp; i++) {
+        sub[i] = cur[i];
+        up[i] = (uint8_t)(cur[i] - prev[i]);
+        avg[i] = (uint8_t)(cur[i] - (prev[i] >> 1));
+        pae[i] = (uint8_t)(cur[i] - prev[i]);
+    }
+#pragma omp simd
+    for (size_t i = bpp; i < n; i++) {
+        int a = cur[i - bpp], b = prev[i], c = prev[i - bpp];
+        int pa = abs(b - c), pb = abs(a - c), pc = abs(a + b - 2 * c);
+        int p = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+        sub[i] = (uint8_t)(cur[i] - a);
+        up[i] = (uint8_t)(cur[i] - b);
+        avg[i] = (uint8_t)(cur[i] - ((a + b) >> 1));
+        pae[i] = (uint8_t)(cur[i] - p);
+    }
+    unsigned best = FILTER_NONE;
+    uint64_t best_cost = row_cost(none, n);
+    for (unsigned f = FILTER_SUB; f < FILTER_COUNT; f++) {
+        uint64_t c = row_cost(cand + f * n, n);
+        if (c < best_cost)
+            best = f, best_cost = c;
+    }
+    return best;
+}
+
+// Row y of the image as PNG bytes (16-bit samples big-endian) in dst.
+static const uint8_t *png_row(const Image *img, size_t y, size_t row_bytes, bool swap, uint8_t *dst)
+{
+    const uint8_t *src = (const uint8_t *)img->data + y * row_bytes;
+    if (!swap)
+        return src;
+    for (size_t i = 0; i + 1 < row_bytes; i += 2) {
+        dst[i] = src[i + 1];
+        dst[i + 1] = src[i];
+    }
+    return dst;
+}
+
+static void put_chunk(unsigned char *p, const char *type, const unsigned char *data, size_t len)
+{
+    store_be32(p, (uint32_t)len);
+    memcpy(p + 4, type, 4);
+    if (len && data != p + 8)
+        memcpy(p + 8, data, len);
+    store_be32(p + 8 + len, libdeflate_crc32(0, p + 4, len + 4));
+}
+
+bool img_png_fast_encode(const Image *img, int level, unsigned char **out, size_t *out_bytes, Err *err)
+{
+    static const unsigned char color_types[5] = {0, 0, 4, 2, 6};
+    const size_t bpp = (size_t)img->channels * (size_t)(img->depth / 8);
+    const size_t row_bytes = (size_t)img->width * bpp, height = (size_t)img->height;
+    const bool swap = img->depth == 16 && host_is_little_endian();
+    // zlib's levels and libdeflate's mean nearly the same trade-off; -1 is
+    // zlib's default, 6.
+    struct libdeflate_compressor *c = libdeflate_alloc_compressor(level < 0 ? 6 : level);
+    uint8_t *filtered = xmalloc_array(height, 1 + row_bytes, err);
+    uint8_t *cand = xmalloc_array(FILTER_COUNT, row_bytes, err);
+    uint8_t *rows = swap ? xmalloc_array(2, row_bytes, err) : NULL;
+    uint8_t *zero_row = calloc(row_bytes, 1);
+    unsigned char *z = NULL, *png = NULL;
+    bool ok = c && filtered && cand && zero_row && (!swap || rows);
+    if (ok) {
+        const uint8_t *prev = zero_row;
+        for (size_t y = 0; y < height; y++) {
+            const uint8_t *cur = png_row(img, y, row_bytes, swap, swap ? rows + (y & 1) * row_bytes : NULL);
+            uint8_t *dst = filtered + y * (1 + row_bytes);
+            // Level 0 stores the rows as they are, as libpng does.
+            unsigned f = level == 0 ? FILTER_NONE : filter_row_best(cand, cur, prev, row_bytes, bpp);
+            dst[0] = (uint8_t)f;
+            memcpy(dst + 1, f == FILTER_NONE ? cur : cand + f * row_bytes, row_bytes);
+            prev = cur;
+        }
+    }
+    size_t raw_bytes = height * (1 + row_bytes), zbytes = 0;
+    if (ok) {
+        size_t bound = libdeflate_zlib_compress_bound(c, raw_bytes);
+        z = xmalloc_array(bound, 1, err);
+        zbytes = z ? libdeflate_zlib_compress(c, filtered, raw_bytes, z, bound) : 0;
+        ok = zbytes > 0;
+        if (z && !ok)
+            err_set(err, "PNG compression failed");
+    }
+    size_t chunks = zbytes / IDAT_CHUNK_BYTES + 1;
+    size_t total = 8 + 25 + zbytes + 12 * chunks + 12;
+    if (ok)
+        ok = (png = xmalloc_array(total, 1, err)) != NULL;
+    if (ok) {
+        memcpy(png, png_signature, 8);
+        unsigned char ihdr[13];
+        store_be32(ihdr, (uint32_t)img->width);
+        store_be32(ihdr + 4, (uint32_t)img->height);
+        ihdr[8] = (unsigned char)img->depth;
+        ihdr[9] = color_types[img->channels];
+        ihdr[10] = ihdr[11] = ihdr[12] = 0;
+        put_chunk(png + 8, "IHDR", ihdr, 13);
+        size_t pos = 8 + 25;
+        for (size_t done = 0; done < zbytes;) {
+            size_t len = zbytes - done < IDAT_CHUNK_BYTES ? zbytes - done : IDAT_CHUNK_BYTES;
+            put_chunk(png + pos, "IDAT", z + done, len);
+            pos += 12 + len;
+            done += len;
+        }
+        put_chunk(png + pos, "IEND", NULL, 0);
+        *out = png;
+        *out_bytes = pos + 12;
+    }
+    if (!ok && !err_is_set(err))
+        err_set(err, "out of memory encoding PNG");
+    if (c)
+        libdeflate_free_compressor(c);
+    free(filtered);
+    free(cand);
+    free(rows);
+    free(zero_row);
+    free(z);
+    return ok;
+}

@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <glob.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -452,6 +453,11 @@ int main(int argc, char **argv)
 {
     CliCommon common;
     int first;
+    // Each image needs a few MiB of buffers (file, inflated rows, pixels).
+    // Kept in the heap rather than mapped and unmapped per image, they cost
+    // no page faults after the first images: a fifth of the time otherwise.
+    mallopt(M_MMAP_THRESHOLD, 256 << 20);
+    mallopt(M_TRIM_THRESHOLD, 512 << 20);
     CliStatus st = cli_parse(&spec, argc, argv, &common, &first);
     if (st != CLI_CONTINUE)
         return cli_exit_code(st);

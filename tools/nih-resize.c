@@ -487,9 +487,10 @@ int main(int argc, char **argv)
               collect_inputs(&in, argc, argv, first, &err) && (!opt.outdir || make_dirs(opt.outdir, &err));
     TStreamWriter *w = ok && opt.stream ? tstream_create(opt.stream, &err) : NULL;
     ok = ok && (!opt.stream || w);
-    // Images are converted in windows of a few per thread, so memory stays
-    // bounded while the stream is written in input order.
-    size_t window = (size_t)common.jobs * 8;
+    // Images are converted in windows of some per thread, so memory stays
+    // bounded (S*S bytes each) while the stream is written in input order;
+    // a long window keeps the threads from idling at each window's end.
+    size_t window = (size_t)common.jobs * 32;
     Result *res = ok ? xcalloc_array(window, sizeof *res, &err) : NULL;
     char **failed = ok ? xcalloc_array(in.count + 1, sizeof *failed, &err) : NULL;
     char **why = ok ? xcalloc_array(in.count + 1, sizeof *why, &err) : NULL;

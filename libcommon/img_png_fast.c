@@ -70,10 +70,14 @@ static bool host_is_little_endian(void)
 
 /* ---- unfiltering (PNG spec 9.2-9.4); out = row, prev = the row above ---- */
 
+// The spec's "a if pa <= pb and pa <= pc, else b if pb <= pc, else c",
+// as two selects without branches (the choice is unpredictable on real
+// images, and a mispredicted branch costs more than the whole byte).
 static inline uint8_t paeth_predict(int a, int b, int c)
 {
     int pa = abs(b - c), pb = abs(a - c), pc = abs(a + b - 2 * c);
-    return (uint8_t)(pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
+    int near = pb < pa ? b : a, p_near = pb < pa ? pb : pa;
+    return (uint8_t)(pc < p_near ? c : near);
 }
 
 static void unfilter_up(uint8_t *restrict out, const uint8_t *restrict in, const uint8_t *restrict prev,
@@ -412,8 +416,7 @@ filter_row_best(uint8_t *restrict cand, const uint8_t *restrict cur, const uint8
 #pragma omp simd reduction(+ : c0, c1, c2, c3, c4)
     for (size_t i = bpp; i < n; i++) {
         int a = cur[i - bpp], b = prev[i], c = prev[i - bpp];
-        int pa = abs(b - c), pb = abs(a - c), pc = abs(a + b - 2 * c);
-        int p = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
+        int p = paeth_predict(a, b, c);
         uint8_t x = cur[i];
         uint8_t fs = (uint8_t)(x - a), fu = (uint8_t)(x - b), fa = (uint8_t)(x - ((a + b) >> 1)),
                 fp = (uint8_t)(x - p);

@@ -15,10 +15,15 @@
  * does (the smallest sum of absolute filtered bytes), in IDAT chunks.
  */
 #include <libdeflate.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "img_impl.h"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 static const unsigned char png_signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
 
@@ -88,8 +93,77 @@ static void unfilter_up(uint8_t *restrict out, const uint8_t *restrict in, const
         out[i] = (uint8_t)(in[i] + prev[i]);
 }
 
+#if defined(__SSE2__)
+/* Sub and Avg for 2..8 bytes per pixel, one pixel per step in an SSE2
+ * register: the chain through the left neighbour is per pixel instead of
+ * per byte (the bytes of a pixel are independent). While 8 bytes from the
+ * pixel lie inside the row, each step loads and stores 8 (the bytes past
+ * the pixel are rewritten by the next steps); the last pixels of a row go
+ * through a small buffer, so nothing outside the row is touched. */
+static inline __m128i load8(const uint8_t *p)
+{
+    return _mm_loadl_epi64((const __m128i *)p);
+}
+
+static inline __m128i load_pixel(const uint8_t *p, size_t bpp)
+{
+    uint8_t tmp[16] = {0};
+    memcpy(tmp, p, bpp);
+    return _mm_loadu_si128((const __m128i *)tmp);
+}
+
+static inline size_t store_pixels_tail(uint8_t *out, size_t i, __m128i v, size_t bpp)
+{
+    uint8_t tmp[16];
+    _mm_storeu_si128((__m128i *)tmp, v);
+    memcpy(out + i, tmp, bpp);
+    return i + bpp;
+}
+
+static void unfilter_sub_pixels(uint8_t *restrict out, const uint8_t *restrict in, size_t n, size_t bpp)
+{
+    __m128i left = _mm_setzero_si128();
+    size_t i = 0;
+    for (; i + 8 <= n; i += bpp) {
+        left = _mm_add_epi8(load8(in + i), left);
+        _mm_storel_epi64((__m128i *)(out + i), left);
+    }
+    while (i + bpp <= n) {
+        left = _mm_add_epi8(load_pixel(in + i, bpp), left);
+        i = store_pixels_tail(out, i, left, bpp);
+    }
+}
+
+static void unfilter_avg_pixels(uint8_t *restrict out, const uint8_t *restrict in, const uint8_t *restrict prev,
+                                size_t n, size_t bpp)
+{
+    const __m128i one = _mm_set1_epi8(1);
+    __m128i left = _mm_setzero_si128();
+    size_t i = 0;
+    // floor((left + up) / 2): pavgb rounds up, so take off the odd bit.
+    for (; i + 8 <= n; i += bpp) {
+        __m128i up = load8(prev + i);
+        __m128i avg = _mm_sub_epi8(_mm_avg_epu8(left, up), _mm_and_si128(_mm_xor_si128(left, up), one));
+        left = _mm_add_epi8(load8(in + i), avg);
+        _mm_storel_epi64((__m128i *)(out + i), left);
+    }
+    while (i + bpp <= n) {
+        __m128i up = load_pixel(prev + i, bpp);
+        __m128i avg = _mm_sub_epi8(_mm_avg_epu8(left, up), _mm_and_si128(_mm_xor_si128(left, up), one));
+        left = _mm_add_epi8(load_pixel(in + i, bpp), avg);
+        i = store_pixels_tail(out, i, left, bpp);
+    }
+}
+#endif
+
 static void unfilter_sub(uint8_t *restrict out, const uint8_t *restrict in, size_t n, size_t bpp)
 {
+#if defined(__SSE2__)
+    if (bpp > 1) { // n is a whole number of pixels
+        unfilter_sub_pixels(out, in, n, bpp);
+        return;
+    }
+#endif
     memcpy(out, in, bpp);
     for (size_t i = bpp; i < n; i++)
         out[i] = (uint8_t)(in[i] + out[i - bpp]);
@@ -98,6 +172,12 @@ static void unfilter_sub(uint8_t *restrict out, const uint8_t *restrict in, size
 static void unfilter_avg(uint8_t *restrict out, const uint8_t *restrict in, const uint8_t *restrict prev,
                          size_t n, size_t bpp)
 {
+#if defined(__SSE2__)
+    if (bpp > 1) {
+        unfilter_avg_pixels(out, in, prev, n, bpp);
+        return;
+    }
+#endif
     for (size_t i = 0; i < bpp; i++)
         out[i] = (uint8_t)(in[i] + (prev[i] >> 1));
     if (bpp == 1) { // the left neighbour stays in a register, not a store-reload

@@ -14,7 +14,7 @@ PKGS := openslide libxml-2.0 libpng libtiff-4 zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -fopenmp -Ilibcommon $(PKG_CFLAGS) $(CFLAGS)
-LDLIBS := $(PKG_LIBS) -ljpeg -lmatio -lopenblas -lzip -lm -lpthread
+LDLIBS := $(PKG_LIBS) -ljpeg -lmatio -lopenblas -lzip -ldeflate -lm -lpthread
 LDFLAGS ?=
 ALL_LDFLAGS = -fopenmp $(LDFLAGS)
 
@@ -40,7 +40,7 @@ ASAN_UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=build/asan/unit/%)
 DEB_PACKAGES := build-essential pkg-config clang libclang-rt-14-dev libpng-dev libjpeg62-turbo-dev \
   libtiff-dev libopenslide-dev libxml2-dev zlib1g-dev libopenblas-dev libmatio-dev libcmocka-dev \
   python3 python3-numpy python3-sklearn python3-pil gnuplot-nox dataset-fashion-mnist \
-  openslide-tools libtiff-tools libzip-dev
+  openslide-tools libtiff-tools libzip-dev libdeflate-dev
 # Only for regenerating fixtures and for `make bench` comparisons.
 DEB_PACKAGES_DEV := python3-torch python3-skimage python3-openslide
 

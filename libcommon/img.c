@@ -236,7 +236,7 @@ bool image_encode(const Image *img, const ImageWriteOptions *opt, unsigned char 
     case IMAGE_FORMAT_PNG:
         if (opt->png_level < -1 || opt->png_level > 9)
             return err_set(err, "PNG compression level %d outside 0..9", opt->png_level);
-        return img_png_encode(img, opt->png_level, out, out_bytes, err);
+        return img_png_fast_encode(img, opt->png_level, out, out_bytes, err);
     case IMAGE_FORMAT_JPEG: {
         int q = opt->jpeg_quality ? opt->jpeg_quality : 75;
         if (q < 1 || q > 100)

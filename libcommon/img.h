@@ -2,6 +2,10 @@
 /*
  * img: image files in and out (PNG via libpng, JPEG via libjpeg-turbo, TIFF
  * via libtiff, BMP), and the bridge between images and stream records.
+ * Common PNGs (8/16-bit grey/GA/RGB/RGBA, not interlaced, no palette or
+ * tRNS, intact) are decoded by a libdeflate fast path with exactly libpng's
+ * result; every other PNG, corrupt ones included, goes to libpng. PNGs are
+ * written with libdeflate (libpng's adaptive row filters, zlib levels).
  *
  * An Image holds interleaved (HWC) samples exactly as the file stores them
  * after expansion: palettes become RGB(A), 1/2/4-bit grey becomes 8-bit, but

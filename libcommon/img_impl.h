@@ -30,6 +30,7 @@ typedef struct ImgBuf {
 bool img_buf_append(ImgBuf *b, const void *p, size_t n);
 
 bool img_png_decode(const unsigned char *buf, size_t n, size_t max_bytes, Image *img, Err *err);
+/* libpng's encoder: the reference the fast encoder is tested against. */
 bool img_png_encode(const Image *img, int level, unsigned char **out, size_t *out_bytes, Err *err);
 bool img_jpeg_decode(const unsigned char *buf, size_t n, size_t max_bytes, Image *img, Err *err);
 bool img_jpeg_encode(const Image *img, int quality, unsigned char **out, size_t *out_bytes, Err *err);
@@ -37,5 +38,14 @@ bool img_tiff_decode(const unsigned char *buf, size_t n, size_t max_bytes, Image
 bool img_tiff_encode(const Image *img, unsigned char **out, size_t *out_bytes, Err *err);
 bool img_bmp_decode(const unsigned char *buf, size_t n, size_t max_bytes, Image *img, Err *err);
 bool img_bmp_encode(const Image *img, unsigned char **out, size_t *out_bytes, Err *err);
+
+/* The fast PNG paths (img_png_fast.c, libdeflate). img_png_fast_decode
+ * decodes the common files (8/16-bit grey/GA/RGB/RGBA, not interlaced, no
+ * palette or tRNS, intact) into img with exactly libpng's result and returns
+ * true; for any other file, corrupt ones included, it returns false with img
+ * empty, and img_png_decode goes on with libpng. img_png_fast_encode encodes
+ * any Image as image_encode's PNG writer (level: zlib's scale, -1 = 6). */
+bool img_png_fast_decode(const unsigned char *buf, size_t n, size_t max_bytes, Image *img);
+bool img_png_fast_encode(const Image *img, int level, unsigned char **out, size_t *out_bytes, Err *err);
 
 #endif

@@ -59,6 +59,9 @@ static bool host_is_little_endian(void)
 
 bool img_png_decode(const unsigned char *buf, size_t n, size_t max_bytes, Image *img, Err *err)
 {
+    // Common, intact files take the fast path; libpng handles the rest.
+    if (img_png_fast_decode(buf, n, max_bytes, img))
+        return true;
     PngState s = {.buf = buf, .n = n};
     // Locals changed after setjmp and read after a longjmp must be volatile.
     png_bytep *volatile rows = NULL;

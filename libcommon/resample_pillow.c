@@ -154,6 +154,72 @@ static inline uint8_t clip8(int32_t acc)
     return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+/* Grey rows eight at a time with AVX2. The eight rows are first transposed
+ * into cols (src_w x 8 bytes: column x holds the eight rows' pixel x), so
+ * that each tap is one 8-lane multiply-add serving eight outputs, the same
+ * integer products and sums as the scalar loop (exact, so every output is
+ * the scalar loop's). Returns the number of rows done (a multiple of 8). */
+__attribute__((target("avx2"))) static int pass_horizontal_grey_avx2(uint8_t *dst, const uint8_t *src, int src_w,
+                                                                     int row0, int rows, int out_w, const Coeffs *c,
+                                                                     uint8_t *cols)
+{
+    const size_t src_stride = (size_t)src_w, dst_stride = (size_t)out_w;
+    int y = 0;
+    for (; y + 8 <= rows; y += 8) {
+        const uint8_t *r = src + (size_t)(row0 + y) * src_stride;
+        int x = 0;
+        for (; x + 16 <= src_w; x += 16) {
+            __m128i v[8];
+            for (int j = 0; j < 8; j++)
+                v[j] = _mm_loadu_si128((const __m128i *)(r + (size_t)j * src_stride + x));
+            // 8x16 byte transpose: bytes, then pairs, then quads of rows.
+            __m128i b0 = _mm_unpacklo_epi8(v[0], v[1]), b1 = _mm_unpackhi_epi8(v[0], v[1]);
+            __m128i b2 = _mm_unpacklo_epi8(v[2], v[3]), b3 = _mm_unpackhi_epi8(v[2], v[3]);
+            __m128i b4 = _mm_unpacklo_epi8(v[4], v[5]), b5 = _mm_unpackhi_epi8(v[4], v[5]);
+            __m128i b6 = _mm_unpacklo_epi8(v[6], v[7]), b7 = _mm_unpackhi_epi8(v[6], v[7]);
+            __m128i w0 = _mm_unpacklo_epi16(b0, b2), w1 = _mm_unpackhi_epi16(b0, b2);
+            __m128i w2 = _mm_unpacklo_epi16(b1, b3), w3 = _mm_unpackhi_epi16(b1, b3);
+            __m128i w4 = _mm_unpacklo_epi16(b4, b6), w5 = _mm_unpackhi_epi16(b4, b6);
+            __m128i w6 = _mm_unpacklo_epi16(b5, b7), w7 = _mm_unpackhi_epi16(b5, b7);
+            uint8_t *o = cols + (size_t)x * 8;
+            _mm_storeu_si128((__m128i *)(o + 0), _mm_unpacklo_epi32(w0, w4));
+            _mm_storeu_si128((__m128i *)(o + 16), _mm_unpackhi_epi32(w0, w4));
+            _mm_storeu_si128((__m128i *)(o + 32), _mm_unpacklo_epi32(w1, w5));
+            _mm_storeu_si128((__m128i *)(o + 48), _mm_unpackhi_epi32(w1, w5));
+            _mm_storeu_si128((__m128i *)(o + 64), _mm_unpacklo_epi32(w2, w6));
+            _mm_storeu_si128((__m128i *)(o + 80), _mm_unpackhi_epi32(w2, w6));
+            _mm_storeu_si128((__m128i *)(o + 96), _mm_unpacklo_epi32(w3, w7));
+            _mm_storeu_si128((__m128i *)(o + 112), _mm_unpackhi_epi32(w3, w7));
+        }
+        for (; x < src_w; x++)
+            for (int j = 0; j < 8; j++)
+                cols[(size_t)x * 8 + (size_t)j] = r[(size_t)j * src_stride + (size_t)x];
+        uint8_t *out = dst + (size_t)y * dst_stride;
+        for (int o = 0; o < out_w; o++) {
+            const int32_t *k = c->k + (size_t)o * (size_t)c->ksize;
+            const uint8_t *col = cols + (size_t)c->first[o] * 8;
+            int n = c->count[o];
+            __m256i acc = _mm256_set1_epi32(1 << (PRECISION_BITS - 1));
+            for (int t = 0; t < n; t++) {
+                __m256i px = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(col + (size_t)t * 8)));
+                acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(px, _mm256_set1_epi32(k[t])));
+            }
+            // clip8 on eight lanes: |acc| < 2^31, so acc >> 22 lies in
+            // -512..511 and the two saturating packs clamp it to 0..255.
+            __m256i v = _mm256_srai_epi32(acc, PRECISION_BITS);
+            __m128i p16 = _mm_packus_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+            uint64_t p8 = (uint64_t)_mm_cvtsi128_si64(_mm_packus_epi16(p16, p16));
+            for (int j = 0; j < 8; j++)
+                out[(size_t)j * dst_stride + (size_t)o] = (uint8_t)(p8 >> (8 * j));
+        }
+    }
+    return y;
+}
+#endif
+
 /* Horizontal pass: rows [row0, row0 + rows) of src (src_w x channels) into
  * dst (rows x out_w x channels). */
 static void pass_horizontal(uint8_t *dst, const uint8_t *src, int src_w, int row0, int rows, int channels,
@@ -162,6 +228,14 @@ static void pass_horizontal(uint8_t *dst, const uint8_t *src, int src_w, int row
     const size_t src_stride = (size_t)src_w * (size_t)channels;
     const size_t dst_stride = (size_t)out_w * (size_t)channels;
     int y = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+    // The column scratch is optional: without it the scalar loops below do
+    // all the rows.
+    uint8_t *cols = channels == 1 && rows >= 8 && __builtin_cpu_supports("avx2") ? malloc((size_t)src_w * 8) : NULL;
+    if (cols)
+        y = pass_horizontal_grey_avx2(dst, src, src_w, row0, rows, out_w, c, cols);
+    free(cols);
+#endif
     if (channels == 1) {
         // Four rows at a time: four independent sums share each coefficient
         // load, which keeps the multipliers busy (integer sums are exact, so

@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <glob.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -452,6 +453,11 @@ int main(int argc, char **argv)
 {
     CliCommon common;
     int first;
+    // Each image needs a few MiB of buffers (file, inflated rows, pixels).
+    // Kept in the heap rather than mapped and unmapped per image, they cost
+    // no page faults after the first images: a fifth of the time otherwise.
+    mallopt(M_MMAP_THRESHOLD, 256 << 20);
+    mallopt(M_TRIM_THRESHOLD, 512 << 20);
     CliStatus st = cli_parse(&spec, argc, argv, &common, &first);
     if (st != CLI_CONTINUE)
         return cli_exit_code(st);
@@ -481,9 +487,10 @@ int main(int argc, char **argv)
               collect_inputs(&in, argc, argv, first, &err) && (!opt.outdir || make_dirs(opt.outdir, &err));
     TStreamWriter *w = ok && opt.stream ? tstream_create(opt.stream, &err) : NULL;
     ok = ok && (!opt.stream || w);
-    // Images are converted in windows of a few per thread, so memory stays
-    // bounded while the stream is written in input order.
-    size_t window = (size_t)common.jobs * 8;
+    // Images are converted in windows of some per thread, so memory stays
+    // bounded (S*S bytes each) while the stream is written in input order;
+    // a long window keeps the threads from idling at each window's end.
+    size_t window = (size_t)common.jobs * 32;
     Result *res = ok ? xcalloc_array(window, sizeof *res, &err) : NULL;
     char **failed = ok ? xcalloc_array(in.count + 1, sizeof *failed, &err) : NULL;
     char **why = ok ? xcalloc_array(in.count + 1, sizeof *why, &err) : NULL;

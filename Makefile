@@ -85,13 +85,25 @@ build/asan/unit/%: tests/unit/%.c build/asan/libcommon.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) $< build/asan/libcommon.a $(ALL_LDFLAGS) $(ASAN_FLAGS) $(LDLIBS) -lcmocka -o $@
 
-# libFuzzer targets: clang, the library sources compiled in with the fuzzer.
-build/fuzz/%: tests/fuzz/%.c $(LIB_SRC)
-	@mkdir -p $(@D)
-	$(CLANG) -std=c11 -D_GNU_SOURCE -g -O1 -fopenmp -Ilibcommon $(PKG_CFLAGS) -fsanitize=fuzzer,address,undefined \
-	  $< $(LIB_SRC) $(LDLIBS) -o $@
+# libFuzzer targets: the library compiled once by clang with coverage
+# instrumentation (fuzzer-no-link), each target linked against it.
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fopenmp -Ilibcommon $(PKG_CFLAGS) \
+  -fsanitize=fuzzer-no-link,address,undefined -Wno-pass-failed
+FUZZ_OBJ := $(LIB_SRC:libcommon/%.c=build/fuzz/obj/%.o)
 
--include $(wildcard build/obj/*.d build/asan/obj/*.d)
+build/fuzz/obj/%.o: libcommon/%.c
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+
+build/fuzz/libcommon.a: $(FUZZ_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+build/fuzz/%: tests/fuzz/%.c build/fuzz/libcommon.a
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< build/fuzz/libcommon.a $(LDLIBS) -o $@
+
+-include $(wildcard build/obj/*.d build/asan/obj/*.d build/fuzz/obj/*.d)
 
 # ---- tests ----
 # The summary line of tests/run-tests.sh is "N passed, N failed, N skipped".

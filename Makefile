@@ -14,7 +14,7 @@ PKGS := openslide libxml-2.0 libpng libtiff-4 zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -fopenmp -Ilibcommon $(PKG_CFLAGS) $(CFLAGS)
-LDLIBS := $(PKG_LIBS) -ljpeg -lmatio -lopenblas -lm -lpthread
+LDLIBS := $(PKG_LIBS) -ljpeg -lmatio -lopenblas -lzip -lm -lpthread
 LDFLAGS ?=
 ALL_LDFLAGS = -fopenmp $(LDFLAGS)
 
@@ -26,6 +26,9 @@ TOOL_BINS := $(TOOLS:%=bin/%)
 # Generators of synthetic data used by tests, demos and benchmarks.
 GEN_SRC := $(sort $(wildcard tests/gen/*.c))
 GEN_BINS := $(GEN_SRC:tests/gen/%.c=build/gen/%)
+# Benchmark programs, built by `make bench`.
+BENCH_SRC := $(sort $(wildcard tests/bench/*.c))
+BENCH_BINS := $(BENCH_SRC:tests/bench/%.c=build/bench/%)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=build/unit/%)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -37,7 +40,7 @@ ASAN_UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=build/asan/unit/%)
 DEB_PACKAGES := build-essential pkg-config clang libclang-rt-14-dev libpng-dev libjpeg62-turbo-dev \
   libtiff-dev libopenslide-dev libxml2-dev zlib1g-dev libopenblas-dev libmatio-dev libcmocka-dev \
   python3 python3-numpy python3-sklearn python3-pil gnuplot-nox dataset-fashion-mnist \
-  openslide-tools libtiff-tools
+  openslide-tools libtiff-tools libzip-dev
 # Only for regenerating fixtures and for `make bench` comparisons.
 DEB_PACKAGES_DEV := python3-torch python3-skimage python3-openslide
 
@@ -68,6 +71,10 @@ bin/%: tools/%.c $(LIB)
 build/gen/%: tests/gen/%.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -MF build/obj/gen-$*.d $< $(LIB) $(ALL_LDFLAGS) $(LDLIBS) -o $@
+
+build/bench/%: tests/bench/%.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -MF build/obj/bench-$*.d $< $(LIB) $(ALL_LDFLAGS) $(LDLIBS) -o $@
 
 build/unit/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(@D)
@@ -115,7 +122,7 @@ fuzz: $(FUZZ_BINS)
 lint:
 	@bash tests/lint.sh
 
-bench: all
+bench: all $(BENCH_BINS)
 	@bash tests/bench/run.sh
 
 install: all

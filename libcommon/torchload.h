@@ -12,8 +12,12 @@
  * The result is flattened into named float32 arrays: nested dicts, lists and
  * tuples are joined with '.', so a state dict gives "features.0.weight", and
  * the paper's mean/var file gives "r12.0" (mean) and "r12.1" (var). Float64
- * and float16 storages are converted to float32; integer tensors are skipped
- * unless they are requested by name (they are then converted too).
+ * float16 and bfloat16 storages are converted to float32; integer tensors
+ * (counters such as BatchNorm's num_batches_tracked) are skipped. A file
+ * holding one bare tensor gives one array with the empty name. Only
+ * collections.OrderedDict, torch._utils._rebuild_tensor(_v2),
+ * torch._utils._rebuild_parameter(_with_state) and torch.*Storage may appear
+ * in the pickle: any other global is refused by name and nothing is run.
  *
  * Hostile files: every size, offset and stride is checked against the
  * storage it indexes and against TORCHLOAD_MAX_BYTES before allocation;

@@ -204,8 +204,8 @@ bool dpa_file_load(const char *path, DpaModel *m, DpaTrainState *state, NNAdam *
                 goto done;
             }
             if (adam)
-                memcpy(name[6] == 'm' ? adam->m : adam->v, rec.data, (size_t)nblock * sizeof(float));
-            *(name[6] == 'm' ? &have_m : &have_v) = true;
+                memcpy(name[5] == 'm' ? adam->m : adam->v, rec.data, (size_t)nblock * sizeof(float));
+            *(name[5] == 'm' ? &have_m : &have_v) = true;
             continue;
         }
         int applied = params_load_record(p, &rec, err);

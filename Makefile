@@ -26,6 +26,9 @@ TOOL_BINS := $(TOOLS:%=bin/%)
 # Generators of synthetic data used by tests, demos and benchmarks.
 GEN_SRC := $(sort $(wildcard tests/gen/*.c))
 GEN_BINS := $(GEN_SRC:tests/gen/%.c=build/gen/%)
+# Benchmark programs, built by `make bench`.
+BENCH_SRC := $(sort $(wildcard tests/bench/*.c))
+BENCH_BINS := $(BENCH_SRC:tests/bench/%.c=build/bench/%)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=build/unit/%)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -68,6 +71,10 @@ bin/%: tools/%.c $(LIB)
 build/gen/%: tests/gen/%.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -MF build/obj/gen-$*.d $< $(LIB) $(ALL_LDFLAGS) $(LDLIBS) -o $@
+
+build/bench/%: tests/bench/%.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -MF build/obj/bench-$*.d $< $(LIB) $(ALL_LDFLAGS) $(LDLIBS) -o $@
 
 build/unit/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(@D)
@@ -127,7 +134,7 @@ fuzz: $(FUZZ_BINS)
 lint:
 	@bash tests/lint.sh
 
-bench: all
+bench: all $(BENCH_BINS)
 	@bash tests/bench/run.sh
 
 install: all

@@ -5,6 +5,7 @@
  * and conv_ref.c.
  */
 #include <assert.h>
+#include <string.h>
 
 #include "conv_impl.h"
 
@@ -39,8 +40,11 @@ bool conv_shape_init(ConvShape *s, int64_t N, int64_t C, int64_t H, int64_t W, i
 
 size_t conv_workspace_bytes(const ConvShape *s)
 {
-    size_t floats = conv_gemm_workspace_floats(s);
-    return floats * sizeof(float);
+    size_t most = conv_gemm_workspace_floats(s), w = conv_winograd_workspace_floats(s),
+           d = conv_direct_workspace_floats(s);
+    most = w > most ? w : most;
+    most = d > most ? d : most;
+    return most * sizeof(float);
 }
 
 const char *conv_algo_name(ConvAlgo algo)
@@ -52,22 +56,30 @@ const char *conv_algo_name(ConvAlgo algo)
 
 bool conv_algo_supported(const ConvShape *s, ConvPass pass, ConvAlgo algo)
 {
-    (void)s;
-    (void)pass;
     switch (algo) {
     case CONV_ALGO_AUTO:
     case CONV_ALGO_GEMM:
     case CONV_ALGO_REF:
         return true;
+    case CONV_ALGO_WINOGRAD:
+        return conv_winograd_supported(s, pass);
+    case CONV_ALGO_DIRECT:
+        return conv_direct_supported(s, pass);
     default:
         return false;
     }
 }
 
+// Narrow layers (16 channels or fewer on either side of the pass) go direct:
+// a GEMM summing over so few channels is bound by memory, not arithmetic.
+// Wide 3x3 stride-1 layers go Winograd; everything else GEMM.
 ConvAlgo conv_algo_choose(const ConvShape *s, ConvPass pass)
 {
-    (void)s;
-    (void)pass;
+    bool narrow = s->C <= 16 || s->OC <= 16;
+    if (narrow && conv_direct_supported(s, pass))
+        return CONV_ALGO_DIRECT;
+    if (!narrow && conv_winograd_supported(s, pass))
+        return CONV_ALGO_WINOGRAD;
     return CONV_ALGO_GEMM;
 }
 
@@ -85,6 +97,12 @@ void conv2d_forward_cpu_algo(float *out, const float *inp, const float *weight, 
     case CONV_ALGO_REF:
         conv_ref_forward(out, inp, weight, bias, s);
         break;
+    case CONV_ALGO_WINOGRAD:
+        conv_winograd_forward(out, inp, weight, bias, s, workspace);
+        break;
+    case CONV_ALGO_DIRECT:
+        conv_direct_forward(out, inp, weight, bias, s, workspace);
+        break;
     default:
         conv_gemm_forward(out, inp, weight, bias, s, workspace);
         break;
@@ -98,6 +116,12 @@ void conv2d_backward_input_cpu_algo(float *dinp, const float *dout, const float 
     case CONV_ALGO_REF:
         conv_ref_backward_input(dinp, dout, weight, s);
         break;
+    case CONV_ALGO_WINOGRAD:
+        conv_winograd_backward_input(dinp, dout, weight, s, workspace);
+        break;
+    case CONV_ALGO_DIRECT:
+        conv_direct_backward_input(dinp, dout, weight, s, workspace);
+        break;
     default:
         conv_gemm_backward_input(dinp, dout, weight, s, workspace);
         break;
@@ -110,6 +134,9 @@ void conv2d_backward_weight_cpu_algo(float *dweight, float *dbias, const float *
     switch (resolve(s, CONV_PASS_BACKWARD_WEIGHT, algo)) {
     case CONV_ALGO_REF:
         conv_ref_backward_weight(dweight, dbias, dout, inp, s);
+        break;
+    case CONV_ALGO_DIRECT:
+        conv_direct_backward_weight(dweight, dbias, dout, inp, s, workspace);
         break;
     default:
         conv_gemm_backward_weight(dweight, dbias, dout, inp, s, workspace);
@@ -138,7 +165,7 @@ void conv2d_backward_weight_cpu(float *dweight, float *dbias, const float *dout,
 void conv_bias_grad(float *dbias, const float *dout, const ConvShape *s)
 {
     const int64_t ohw = s->OH * s->OW;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (s->N * s->OC * ohw > CONV_PAR_MIN)
     for (int64_t oc = 0; oc < s->OC; oc++) {
         double acc = 0.0;
         for (int64_t n = 0; n < s->N; n++) {
@@ -150,7 +177,47 @@ void conv_bias_grad(float *dbias, const float *dout, const ConvShape *s)
     }
 }
 
+// The kernels in use: chosen once from the CPU's features, or by
+// conv_isa_select.
+static const ConvKernels *selected;
+
+static const ConvKernels *best_kernels(void)
+{
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f"))
+        return &conv_kernels_avx512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        return &conv_kernels_avx2;
+    return &conv_kernels_portable;
+}
+
+const ConvKernels *conv_kernels(void)
+{
+    const ConvKernels *k = __atomic_load_n(&selected, __ATOMIC_ACQUIRE);
+    if (!k) {
+        k = best_kernels();
+        __atomic_store_n(&selected, k, __ATOMIC_RELEASE);
+    }
+    return k;
+}
+
 const char *conv_isa_name(void)
 {
-    return __builtin_cpu_supports("avx512f") ? "avx512" : "portable";
+    return conv_kernels()->isa;
+}
+
+bool conv_isa_select(const char *name)
+{
+    static const ConvKernels *const all[] = {&conv_kernels_avx512, &conv_kernels_avx2, &conv_kernels_portable};
+    const ConvKernels *best = best_kernels();
+    bool allowed = false; // only the best and the ones below it in `all`
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        if (all[i] == best)
+            allowed = true;
+        if (allowed && strcmp(all[i]->isa, name) == 0) {
+            __atomic_store_n(&selected, all[i], __ATOMIC_RELEASE);
+            return true;
+        }
+    }
+    return false;
 }

@@ -117,8 +117,14 @@ void conv2d_backward_input_cpu_algo(float *dinp, const float *dout, const float 
 void conv2d_backward_weight_cpu_algo(float *dweight, float *dbias, const float *dout, const float *inp,
                                      const ConvShape *s, void *workspace, ConvAlgo algo);
 
-/* Name of the vector instruction set the fast kernels use on this CPU:
- * "avx512" or "portable". */
+/* Name of the vector instruction set the fast kernels use: "avx512",
+ * "avx2" (with FMA) or "portable" (plain C); by default the best the CPU
+ * has. */
 const char *conv_isa_name(void);
+
+/* Makes the fast kernels use the named instruction set, which the CPU must
+ * support; false (and no change) otherwise. For tests and benchmarks that
+ * compare the variants: not thread-safe with running kernels. */
+bool conv_isa_select(const char *name);
 
 #endif

@@ -9,6 +9,12 @@
 
 #include "conv.h"
 
+/* Loops over fewer elements (or multiply-adds) than these run on one
+ * thread: waking the team costs more than the work. The jobs and their sum
+ * order are the same either way. */
+#define CONV_PAR_MIN ((int64_t)1 << 15)
+#define CONV_PAR_MIN_FLOPS ((int64_t)1 << 18)
+
 /* Scratch floats the GEMM algorithm needs (all three passes). */
 size_t conv_gemm_workspace_floats(const ConvShape *s);
 void conv_gemm_forward(float *out, const float *inp, const float *weight, const float *bias, const ConvShape *s,
@@ -22,6 +28,100 @@ void conv_ref_forward(float *out, const float *inp, const float *weight, const f
 void conv_ref_backward_input(float *dinp, const float *dout, const float *weight, const ConvShape *s);
 void conv_ref_backward_weight(float *dweight, float *dbias, const float *dout, const float *inp,
                               const ConvShape *s);
+
+/* ---- Winograd F(4x4, 3x3) (conv_winograd.c, kernels in conv_kernels.inc) ----
+ * Layouts (floats), for a convolution of Cin channels into OC:
+ *   U  (36, OCp, Cin) with OCp = OC rounded up to WG_OCB, and within each
+ *      block of WG_OCB output channels stored (Cin, WG_OCB): transformed
+ *      kernel, zero rows beyond OC;
+ *   V  (36, Cin, sp): transformed input tiles of one block of tile rows;
+ *   M  (36, OCp, sp): their products, before the output transform.
+ * Tiles are numbered row-major over (image, tile row, tile column); a block
+ * holds rows_per_block whole tile rows, sp tiles rounded up to WG_PANEL. */
+#define WG_OCB 12
+#define WG_PANEL 32
+#define WG_MAX_W 1024
+#define WG_MAX_XP (4 * (WG_MAX_W / 4 + 1) + 8)
+
+typedef struct WgGeom {
+    int64_t N, C, H, W, OC, pad; /* the convolution run (input C, output OC) */
+    int64_t OH, OW, OCp;
+    int64_t th, tw;           /* tiles per image, vertically and horizontally */
+    int64_t xp;               /* padded row length: 4 * tw + 2 */
+    int64_t total_rows;       /* N * th */
+    int64_t rows_per_block, sp;
+} WgGeom;
+
+/* ---- Direct kernels (conv_direct.c, kernels in conv_kernels.inc) ----
+ * Input planes are zero padded into (Hp, Wp) = (H + 2 pad, W + 2 pad),
+ * `plane` floats apart (with slack for vector over-reads); outputs are
+ * computed at q = y * Wp + x. qstride: floats per flattened output plane
+ * (OH * Wp rounded up to DIR_QALIGN) in the weight-gradient layout. */
+#define DIR_MAX_Q 2112
+#define DIR_QALIGN 32
+#define DIR_MAX_WP 2048
+
+typedef struct DirGeom {
+    int64_t C, OC, K;       /* input, output channels, kernel size */
+    int64_t OH, OW, Wp;
+    int64_t plane, qstride; /* floats per padded input plane, per flat output plane */
+    int64_t rows_per_block; /* output rows per job */
+} DirGeom;
+
+/* A matrix product C (M, N) = A (M, K) . B (K, N), or C += it.
+ * A is packed in blocks of WG_OCB rows: element (i, k) at
+ * a[(i / WG_OCB * K + k) * WG_OCB + i % WG_OCB], zero rows past M.
+ * B is row-major with ldb >= N rounded up to WG_PANEL (the columns past N
+ * are read, so they must hold finite values). Column j of C lands at
+ * c + i * ldc + (j / cols_per_img) * img_stride + j % cols_per_img, which
+ * scatters a product over several images back to (N, OC, OH, OW). */
+typedef struct GemmJob {
+    const float *a;
+    const float *b;
+    float *c;
+    int64_t M, N, K, ldb, ldc, cols_per_img, img_stride;
+    bool accumulate;
+} GemmJob;
+
+/* One set of kernels per instruction set. */
+typedef struct ConvKernels {
+    const char *isa;
+    /* out (N, OC, OH, OW) from inp (N, C, H, W), U and bias (OC or NULL);
+     * v, m: scratch of the sizes above. */
+    void (*winograd_run)(float *out, const float *inp, const float *u, const float *bias, const WgGeom *g,
+                         float *v, float *m);
+    /* out (n_images, OC, OH, OW) from padded planes (n_images, C) and
+     * weight (OC, C, K, K). */
+    void (*direct_run)(float *out, const float *inpad, const float *w, const float *bias, const DirGeom *g,
+                       int64_t n_images);
+    /* dw_acc (OC, C, K, K) += correlation of flat dout planes (n_images, OC)
+     * with padded input planes (n_images, C). */
+    void (*direct_wgrad_run)(double *dw_acc, const float *dflat, const float *inpad, const DirGeom *g,
+                             int64_t n_images);
+    void (*gemm_run)(const GemmJob *g);
+} ConvKernels;
+
+extern const ConvKernels conv_kernels_avx512, conv_kernels_avx2, conv_kernels_portable;
+
+/* The kernels in use (conv.c): the best the CPU supports, or the one
+ * conv_isa_select chose. */
+const ConvKernels *conv_kernels(void);
+
+bool conv_winograd_supported(const ConvShape *s, ConvPass pass);
+size_t conv_winograd_workspace_floats(const ConvShape *s);
+void conv_winograd_forward(float *out, const float *inp, const float *weight, const float *bias,
+                           const ConvShape *s, float *ws);
+void conv_winograd_backward_input(float *dinp, const float *dout, const float *weight, const ConvShape *s,
+                                  float *ws);
+
+bool conv_direct_supported(const ConvShape *s, ConvPass pass);
+size_t conv_direct_workspace_floats(const ConvShape *s);
+void conv_direct_forward(float *out, const float *inp, const float *weight, const float *bias, const ConvShape *s,
+                         float *ws);
+void conv_direct_backward_input(float *dinp, const float *dout, const float *weight, const ConvShape *s,
+                                float *ws);
+void conv_direct_backward_weight(float *dweight, float *dbias, const float *dout, const float *inp,
+                                 const ConvShape *s, float *ws);
 
 /* dbias (OC) += sum of dout (N, OC, OH, OW) over N, OH, OW, in a fixed
  * order with a double accumulator per channel. Shared by every algorithm. */

@@ -151,6 +151,10 @@ void nn_var_grad_download(const NNGraph *g, const NNVar *v, float *host);
  * not: they accumulate). False on a failed graph or a non-scalar loss. */
 bool nn_backward(NNGraph *g, NNVar *loss, Err *err);
 
+/* Backward from any var with a given output gradient (torch's
+ * y.backward(seed)): seed_host holds out->value.numel floats. */
+bool nn_backward_seeded(NNGraph *g, NNVar *out, const float *seed_host, Err *err);
+
 /* create_graph: grads[i] = d(sum(out)) / d(wrt[i]) (grad_outputs = ones),
  * as vars on the tape that can be differentiated again. wrt must be vars of
  * this step (not parameters). A wrt that out does not depend on gets zeros. */

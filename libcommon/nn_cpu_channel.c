@@ -14,21 +14,19 @@
 void nn_cpu_channel_norm_forward(float *restrict out, const float *restrict x, const float *restrict mean,
                                  const float *restrict div, int64_t N, int64_t C, int64_t HW)
 {
-#pragma omp parallel for schedule(static) if (N * C * HW > NN_CPU_PAR_MIN)
-    for (int64_t nc = 0; nc < N * C; nc++) {
+    NN_CPU_FOR(N * C * HW, nc, N * C,
         const float m = mean[nc % C], d = div[nc % C];
         const float *xi = x + nc * HW;
         float *o = out + nc * HW;
         for (int64_t i = 0; i < HW; i++)
             o[i] = (xi[i] - m) / d;
-    }
+    );
 }
 
 void nn_cpu_channel_norm_backward(float *restrict dx, const float *restrict dout, const float *restrict div,
                                   int64_t N, int64_t C, int64_t HW, bool acc)
 {
-#pragma omp parallel for schedule(static) if (N * C * HW > NN_CPU_PAR_MIN)
-    for (int64_t nc = 0; nc < N * C; nc++) {
+    NN_CPU_FOR(N * C * HW, nc, N * C,
         const float d = div[nc % C];
         const float *g = dout + nc * HW;
         float *o = dx + nc * HW;
@@ -38,14 +36,13 @@ void nn_cpu_channel_norm_backward(float *restrict dx, const float *restrict dout
         else
             for (int64_t i = 0; i < HW; i++)
                 o[i] = g[i] / d;
-    }
+    );
 }
 
 void nn_cpu_div_per_sample(float *restrict out, const float *restrict x, const float *restrict s, int64_t N,
                            int64_t inner, bool acc)
 {
-#pragma omp parallel for schedule(static) if (N * inner > NN_CPU_PAR_MIN)
-    for (int64_t n = 0; n < N; n++) {
+    NN_CPU_FOR(N * inner, n, N,
         const float sn = s[n];
         const float *xi = x + n * inner;
         float *o = out + n * inner;
@@ -55,14 +52,13 @@ void nn_cpu_div_per_sample(float *restrict out, const float *restrict x, const f
         else
             for (int64_t i = 0; i < inner; i++)
                 o[i] = xi[i] / sn;
-    }
+    );
 }
 
 void nn_cpu_sum_per_sample(float *restrict out, const float *restrict x, double divisor, int64_t N,
                            int64_t inner)
 {
-#pragma omp parallel for schedule(static) if (N * inner > NN_CPU_PAR_MIN)
-    for (int64_t n = 0; n < N; n++) {
+    NN_CPU_FOR(N * inner, n, N,
         const float *xi = x + n * inner;
         // Four double partial sums keep the loop fast and the order fixed.
         double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
@@ -76,14 +72,13 @@ void nn_cpu_sum_per_sample(float *restrict out, const float *restrict x, double 
         for (; i < inner; i++)
             s0 += xi[i];
         out[n] = (float)(((s0 + s1) + (s2 + s3)) / divisor);
-    }
+    );
 }
 
 void nn_cpu_broadcast_per_sample(float *restrict dx, const float *restrict g, float scale, int64_t N,
                                  int64_t inner, bool acc)
 {
-#pragma omp parallel for schedule(static) if (N * inner > NN_CPU_PAR_MIN)
-    for (int64_t n = 0; n < N; n++) {
+    NN_CPU_FOR(N * inner, n, N,
         const float v = g[n] * scale;
         float *o = dx + n * inner;
         if (acc)
@@ -92,13 +87,12 @@ void nn_cpu_broadcast_per_sample(float *restrict dx, const float *restrict g, fl
         else
             for (int64_t i = 0; i < inner; i++)
                 o[i] = v;
-    }
+    );
 }
 
 void nn_cpu_mean_channels_forward(float *restrict out, const float *restrict x, int64_t N, int64_t C, int64_t HW)
 {
-#pragma omp parallel for schedule(static) if (N * C * HW > NN_CPU_PAR_MIN)
-    for (int64_t n = 0; n < N; n++) {
+    NN_CPU_FOR(N * C * HW, n, N,
         float *o = out + n * HW;
         for (int64_t i = 0; i < HW; i++) {
             double s = 0;
@@ -106,15 +100,14 @@ void nn_cpu_mean_channels_forward(float *restrict out, const float *restrict x, 
                 s += x[(n * C + c) * HW + i];
             o[i] = (float)(s / (double)C);
         }
-    }
+    );
 }
 
 void nn_cpu_mean_channels_backward(float *restrict dx, const float *restrict dout, int64_t N, int64_t C,
                                    int64_t HW, bool acc)
 {
     const float inv = 1.0f / (float)C;
-#pragma omp parallel for schedule(static) if (N * C * HW > NN_CPU_PAR_MIN)
-    for (int64_t nc = 0; nc < N * C; nc++) {
+    NN_CPU_FOR(N * C * HW, nc, N * C,
         const float *g = dout + (nc / C) * HW;
         float *o = dx + nc * HW;
         if (acc)
@@ -123,14 +116,13 @@ void nn_cpu_mean_channels_backward(float *restrict dx, const float *restrict dou
         else
             for (int64_t i = 0; i < HW; i++)
                 o[i] = g[i] * inv;
-    }
+    );
 }
 
 void nn_cpu_copy_channels(float *restrict dst, int64_t dst_C, int64_t dst_c0, const float *restrict src,
                           int64_t src_C, int64_t src_c0, int64_t copy_C, int64_t N, int64_t HW, bool acc)
 {
-#pragma omp parallel for schedule(static) if (N * copy_C * HW > NN_CPU_PAR_MIN)
-    for (int64_t nc = 0; nc < N * copy_C; nc++) {
+    NN_CPU_FOR(N * copy_C * HW, nc, N * copy_C,
         const int64_t n = nc / copy_C, c = nc % copy_C;
         float *o = dst + (n * dst_C + dst_c0 + c) * HW;
         const float *s = src + (n * src_C + src_c0 + c) * HW;
@@ -139,7 +131,7 @@ void nn_cpu_copy_channels(float *restrict dst, int64_t dst_C, int64_t dst_c0, co
                 o[i] += s[i];
         else
             memcpy(o, s, (size_t)HW * sizeof *o);
-    }
+    );
 }
 
 // torch BatchNorm2d: batch mean and biased variance normalise; the running
@@ -150,8 +142,7 @@ void nn_cpu_batchnorm_forward(float *restrict out, float *restrict mean, float *
                               float momentum, float eps, int64_t N, int64_t C, int64_t HW)
 {
     const int64_t M = N * HW;
-#pragma omp parallel for schedule(static) if (N * C * HW > NN_CPU_PAR_MIN)
-    for (int64_t c = 0; c < C; c++) {
+    NN_CPU_FOR(N * C * HW, c, C,
         float mu, istd;
         if (training) {
             double s = 0;
@@ -186,7 +177,7 @@ void nn_cpu_batchnorm_forward(float *restrict out, float *restrict mean, float *
             for (int64_t i = 0; i < HW; i++)
                 o[i] = (xi[i] - mu) * istd * w + b;
         }
-    }
+    );
 }
 
 void nn_cpu_batchnorm_backward(float *restrict dx, float *restrict dweight, float *restrict dbias,
@@ -195,8 +186,7 @@ void nn_cpu_batchnorm_backward(float *restrict dx, float *restrict dweight, floa
                                int64_t N, int64_t C, int64_t HW, bool acc)
 {
     const int64_t M = N * HW;
-#pragma omp parallel for schedule(static) if (N * C * HW > NN_CPU_PAR_MIN)
-    for (int64_t c = 0; c < C; c++) {
+    NN_CPU_FOR(N * C * HW, c, C,
         const float mu = mean[c], istd = invstd[c], w = weight ? weight[c] : 1.0f;
         double gsum = 0, dotp = 0;
         for (int64_t n = 0; n < N; n++)
@@ -219,14 +209,13 @@ void nn_cpu_batchnorm_backward(float *restrict dx, float *restrict dweight, floa
                 const float g = training ? (dout[k] - gmean - (x[k] - mu) * proj) * istd * w : dout[k] * istd * w;
                 dx[k] = acc ? dx[k] + g : g;
             }
-    }
+    );
 }
 
 void nn_cpu_softmax_ce_forward(float *restrict loss, float *restrict prob, const float *restrict logits,
                                const int32_t *restrict labels, int64_t N, int64_t K)
 {
-#pragma omp parallel for schedule(static) if (N * K > NN_CPU_PAR_MIN)
-    for (int64_t n = 0; n < N; n++) {
+    NN_CPU_FOR(N * K, n, N,
         const float *z = logits + n * K;
         float *p = prob + n * K;
         float zmax = z[0];
@@ -239,16 +228,14 @@ void nn_cpu_softmax_ce_forward(float *restrict loss, float *restrict prob, const
         for (int64_t k = 0; k < K; k++)
             p[k] = (float)exp((double)z[k] - lse);
         loss[n] = (float)(lse - z[labels[n]]);
-    }
+    );
 }
 
 void nn_cpu_softmax_ce_backward(float *restrict dlogits, const float *restrict dloss, const float *restrict prob,
                                 const int32_t *restrict labels, int64_t N, int64_t K, bool acc)
 {
-#pragma omp parallel for schedule(static) if (N * K > NN_CPU_PAR_MIN)
-    for (int64_t n = 0; n < N; n++)
-        for (int64_t k = 0; k < K; k++) {
+    NN_CPU_FOR(N * K, n, N, for (int64_t k = 0; k < K; k++) {
             const float g = dloss[n] * (prob[n * K + k] - (k == labels[n] ? 1.0f : 0.0f));
             dlogits[n * K + k] = acc ? dlogits[n * K + k] + g : g;
-        }
+        });
 }

@@ -9,18 +9,14 @@
 
 #include "nn_cpu_impl.h"
 
-// One loop shape for every kernel: i over n, parallel when large. (_Pragma
-// takes a literal, so the size is always the parameter called n.)
-#define PAR_FOR(n) _Pragma("omp parallel for schedule(static) if ((n) > NN_CPU_PAR_MIN)") \
-    for (int64_t i = 0; i < (n); i++)
 
 void nn_cpu_axpby(float *restrict out, float a, const float *restrict x, float b, const float *restrict y,
                   int64_t n)
 {
     if (y) {
-        PAR_FOR(n) out[i] = a * x[i] + b * y[i];
+        NN_CPU_FOR(n, i, n, out[i] = a * x[i] + b * y[i];);
     } else {
-        PAR_FOR(n) out[i] = a * x[i] + b;
+        NN_CPU_FOR(n, i, n, out[i] = a * x[i] + b;);
     }
 }
 
@@ -28,18 +24,18 @@ void nn_cpu_scale_acc(float *restrict out, float a, const float *restrict x, int
 {
     if (acc) {
         if (a == 1.0f) {
-            PAR_FOR(n) out[i] += x[i];
+            NN_CPU_FOR(n, i, n, out[i] += x[i];);
         } else {
-            PAR_FOR(n) out[i] += a * x[i];
+            NN_CPU_FOR(n, i, n, out[i] += a * x[i];);
         }
     } else {
-        PAR_FOR(n) out[i] = a * x[i];
+        NN_CPU_FOR(n, i, n, out[i] = a * x[i];);
     }
 }
 
 void nn_cpu_lrelu_forward(float *restrict out, const float *restrict inp, float slope, int64_t n)
 {
-    PAR_FOR(n) out[i] = inp[i] > 0.0f ? inp[i] : inp[i] * slope;
+    NN_CPU_FOR(n, i, n, out[i] = inp[i] > 0.0f ? inp[i] : inp[i] * slope;);
 }
 
 // torch: the gradient at x = 0 is the negative slope (spec 11.2).
@@ -47,15 +43,15 @@ void nn_cpu_lrelu_backward(float *restrict dinp, const float *restrict dout, con
                            float slope, int64_t n, bool acc)
 {
     if (acc) {
-        PAR_FOR(n) dinp[i] += inp[i] > 0.0f ? dout[i] : dout[i] * slope;
+        NN_CPU_FOR(n, i, n, dinp[i] += inp[i] > 0.0f ? dout[i] : dout[i] * slope;);
     } else {
-        PAR_FOR(n) dinp[i] = inp[i] > 0.0f ? dout[i] : dout[i] * slope;
+        NN_CPU_FOR(n, i, n, dinp[i] = inp[i] > 0.0f ? dout[i] : dout[i] * slope;);
     }
 }
 
 void nn_cpu_relu_forward(float *restrict out, const float *restrict inp, int64_t n)
 {
-    PAR_FOR(n) out[i] = inp[i] > 0.0f ? inp[i] : 0.0f;
+    NN_CPU_FOR(n, i, n, out[i] = inp[i] > 0.0f ? inp[i] : 0.0f;);
 }
 
 // torch's threshold_backward looks at the output: gradient only where out > 0.
@@ -63,45 +59,45 @@ void nn_cpu_relu_backward(float *restrict dinp, const float *restrict dout, cons
                           bool acc)
 {
     if (acc) {
-        PAR_FOR(n) dinp[i] += out[i] > 0.0f ? dout[i] : 0.0f;
+        NN_CPU_FOR(n, i, n, dinp[i] += out[i] > 0.0f ? dout[i] : 0.0f;);
     } else {
-        PAR_FOR(n) dinp[i] = out[i] > 0.0f ? dout[i] : 0.0f;
+        NN_CPU_FOR(n, i, n, dinp[i] = out[i] > 0.0f ? dout[i] : 0.0f;);
     }
 }
 
 void nn_cpu_tanh_forward(float *restrict out, const float *restrict inp, int64_t n)
 {
-    PAR_FOR(n) out[i] = tanhf(inp[i]);
+    NN_CPU_FOR(n, i, n, out[i] = tanhf(inp[i]););
 }
 
 void nn_cpu_tanh_backward(float *restrict dinp, const float *restrict dout, const float *restrict out, int64_t n,
                           bool acc)
 {
     if (acc) {
-        PAR_FOR(n) dinp[i] += dout[i] * (1.0f - out[i] * out[i]);
+        NN_CPU_FOR(n, i, n, dinp[i] += dout[i] * (1.0f - out[i] * out[i]););
     } else {
-        PAR_FOR(n) dinp[i] = dout[i] * (1.0f - out[i] * out[i]);
+        NN_CPU_FOR(n, i, n, dinp[i] = dout[i] * (1.0f - out[i] * out[i]););
     }
 }
 
 void nn_cpu_sigmoid_forward(float *restrict out, const float *restrict inp, int64_t n)
 {
-    PAR_FOR(n) out[i] = 1.0f / (1.0f + expf(-inp[i]));
+    NN_CPU_FOR(n, i, n, out[i] = 1.0f / (1.0f + expf(-inp[i])););
 }
 
 void nn_cpu_sigmoid_backward(float *restrict dinp, const float *restrict dout, const float *restrict out,
                              int64_t n, bool acc)
 {
     if (acc) {
-        PAR_FOR(n) dinp[i] += dout[i] * (1.0f - out[i]) * out[i];
+        NN_CPU_FOR(n, i, n, dinp[i] += dout[i] * (1.0f - out[i]) * out[i];);
     } else {
-        PAR_FOR(n) dinp[i] = dout[i] * (1.0f - out[i]) * out[i];
+        NN_CPU_FOR(n, i, n, dinp[i] = dout[i] * (1.0f - out[i]) * out[i];);
     }
 }
 
 void nn_cpu_abs_forward(float *restrict out, const float *restrict inp, int64_t n)
 {
-    PAR_FOR(n) out[i] = fabsf(inp[i]);
+    NN_CPU_FOR(n, i, n, out[i] = fabsf(inp[i]););
 }
 
 static inline float sign0(float x)
@@ -114,30 +110,30 @@ void nn_cpu_abs_backward(float *restrict dinp, const float *restrict dout, const
                          bool acc)
 {
     if (acc) {
-        PAR_FOR(n) dinp[i] += dout[i] * sign0(inp[i]);
+        NN_CPU_FOR(n, i, n, dinp[i] += dout[i] * sign0(inp[i]););
     } else {
-        PAR_FOR(n) dinp[i] = dout[i] * sign0(inp[i]);
+        NN_CPU_FOR(n, i, n, dinp[i] = dout[i] * sign0(inp[i]););
     }
 }
 
 void nn_cpu_square_forward(float *restrict out, const float *restrict inp, int64_t n)
 {
-    PAR_FOR(n) out[i] = inp[i] * inp[i];
+    NN_CPU_FOR(n, i, n, out[i] = inp[i] * inp[i];);
 }
 
 void nn_cpu_square_backward(float *restrict dinp, const float *restrict dout, const float *restrict inp,
                             int64_t n, bool acc)
 {
     if (acc) {
-        PAR_FOR(n) dinp[i] += 2.0f * inp[i] * dout[i];
+        NN_CPU_FOR(n, i, n, dinp[i] += 2.0f * inp[i] * dout[i];);
     } else {
-        PAR_FOR(n) dinp[i] = 2.0f * inp[i] * dout[i];
+        NN_CPU_FOR(n, i, n, dinp[i] = 2.0f * inp[i] * dout[i];);
     }
 }
 
 void nn_cpu_sqrt_forward(float *restrict out, const float *restrict inp, int64_t n)
 {
-    PAR_FOR(n) out[i] = sqrtf(inp[i]);
+    NN_CPU_FOR(n, i, n, out[i] = sqrtf(inp[i]););
 }
 
 // torch: grad / (2 * result); infinite at 0, as in torch.
@@ -145,9 +141,9 @@ void nn_cpu_sqrt_backward(float *restrict dinp, const float *restrict dout, cons
                           bool acc)
 {
     if (acc) {
-        PAR_FOR(n) dinp[i] += dout[i] / (2.0f * out[i]);
+        NN_CPU_FOR(n, i, n, dinp[i] += dout[i] / (2.0f * out[i]););
     } else {
-        PAR_FOR(n) dinp[i] = dout[i] / (2.0f * out[i]);
+        NN_CPU_FOR(n, i, n, dinp[i] = dout[i] / (2.0f * out[i]););
     }
 }
 
@@ -156,7 +152,7 @@ void nn_cpu_fadein_forward(float *restrict out, const float *restrict low, const
                            int64_t n)
 {
     const float beta = 1.0f - alpha;
-    PAR_FOR(n) out[i] = low[i] * beta + high[i] * alpha;
+    NN_CPU_FOR(n, i, n, out[i] = low[i] * beta + high[i] * alpha;);
 }
 
 void nn_cpu_adam_step(float *restrict param, float *restrict m, float *restrict v, const float *restrict grad,
@@ -166,14 +162,14 @@ void nn_cpu_adam_step(float *restrict param, float *restrict m, float *restrict 
     // torch 1.4 Adam, operation by operation: mul_/add_, mul_/addcmul_,
     // sqrt()/bc2_sqrt + eps, addcdiv_(-step_size, m, denom).
     const float neg_step = -step_size;
-    PAR_FOR(n) {
+    NN_CPU_FOR(n, i, n,
         float mi = m[i] * beta1 + one_minus_beta1 * grad[i];
         float vi = v[i] * beta2 + one_minus_beta2 * grad[i] * grad[i];
         float denom = sqrtf(vi) / bc2_sqrt + eps;
         m[i] = mi;
         v[i] = vi;
         param[i] = param[i] + neg_step * mi / denom;
-    }
+    );
 }
 
 void nn_cpu_sgd_step(float *restrict param, float *restrict buf, const float *restrict grad, float lr,
@@ -181,17 +177,17 @@ void nn_cpu_sgd_step(float *restrict param, float *restrict buf, const float *re
 {
     const float neg_lr = -lr;
     if (!buf) {
-        PAR_FOR(n) param[i] = param[i] + neg_lr * grad[i];
+        NN_CPU_FOR(n, i, n, param[i] = param[i] + neg_lr * grad[i];);
     } else if (first) {
-        PAR_FOR(n) {
+        NN_CPU_FOR(n, i, n,
             buf[i] = grad[i];
             param[i] = param[i] + neg_lr * grad[i];
-        }
+    );
     } else {
-        PAR_FOR(n) {
+        NN_CPU_FOR(n, i, n,
             float b = buf[i] * momentum + grad[i];
             buf[i] = b;
             param[i] = param[i] + neg_lr * b;
-        }
+    );
     }
 }

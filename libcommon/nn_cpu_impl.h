@@ -12,6 +12,21 @@
  * it the thread start costs more than the loop. */
 #define NN_CPU_PAR_MIN 32768
 
+/* for (int64_t i = 0; i < count; i++) { body }, split across OpenMP threads
+ * (static schedule: each thread owns a fixed range) when work exceeds
+ * NN_CPU_PAR_MIN. Small loops do not enter a parallel region at all:
+ * libgomp allocates a team even for a region whose if() clause is false,
+ * which would put a malloc in every op of a small model's step. */
+#define NN_CPU_FOR(work, i, count, ...)                                   \
+    do {                                                                  \
+        if ((work) > NN_CPU_PAR_MIN) {                                    \
+            _Pragma("omp parallel for schedule(static)")                  \
+            for (int64_t i = 0; i < (count); i++) { __VA_ARGS__ }         \
+        } else {                                                          \
+            for (int64_t i = 0; i < (count); i++) { __VA_ARGS__ }         \
+        }                                                                 \
+    } while (0)
+
 void nn_cpu_axpby(float *out, float a, const float *x, float b, const float *y, int64_t n);
 void nn_cpu_scale_acc(float *out, float a, const float *x, int64_t n, bool acc);
 void nn_cpu_lrelu_forward(float *out, const float *inp, float slope, int64_t n);

@@ -10,17 +10,12 @@
 
 #include "nn_cpu_impl.h"
 
-// (_Pragma takes a string literal, so the size test goes through a local.)
-#define PLANES_FOR(NC, work)                                                   \
-    const int64_t planes_work = (NC) * (work);                                 \
-    _Pragma("omp parallel for schedule(static) if (planes_work > NN_CPU_PAR_MIN)") \
-    for (int64_t p = 0; p < (NC); p++)
 
 // torch AvgPool2d(2): the 2x2 sum times 0.25 (spec 11.4).
 void nn_cpu_avgpool2_forward(float *restrict out, const float *restrict inp, int64_t NC, int64_t H, int64_t W)
 {
     const int64_t OH = H / 2, OW = W / 2;
-    PLANES_FOR(NC, H * W) {
+    NN_CPU_FOR((NC) * (H * W), p, NC,
         const float *x = inp + p * H * W;
         float *o = out + p * OH * OW;
         for (int64_t y = 0; y < OH; y++)
@@ -28,14 +23,14 @@ void nn_cpu_avgpool2_forward(float *restrict out, const float *restrict inp, int
                 const float *r0 = x + (2 * y) * W + 2 * xx, *r1 = r0 + W;
                 o[y * OW + xx] = (r0[0] + r0[1] + r1[0] + r1[1]) * 0.25f;
             }
-    }
+    );
 }
 
 void nn_cpu_avgpool2_backward(float *restrict dinp, const float *restrict dout, int64_t NC, int64_t H, int64_t W,
                               bool acc)
 {
     const int64_t OH = H / 2, OW = W / 2;
-    PLANES_FOR(NC, H * W) {
+    NN_CPU_FOR((NC) * (H * W), p, NC,
         float *d = dinp + p * H * W;
         const float *g = dout + p * OH * OW;
         if (!acc)
@@ -49,7 +44,7 @@ void nn_cpu_avgpool2_backward(float *restrict dinp, const float *restrict dout, 
                 r1[0] += v;
                 r1[1] += v;
             }
-    }
+    );
 }
 
 // Index (0..3) of the first maximal element of a 2x2 window in row-major
@@ -67,7 +62,7 @@ static inline int argmax4(const float *r0, const float *r1)
 void nn_cpu_maxpool2_forward(float *restrict out, const float *restrict inp, int64_t NC, int64_t H, int64_t W)
 {
     const int64_t OH = H / 2, OW = W / 2;
-    PLANES_FOR(NC, H * W) {
+    NN_CPU_FOR((NC) * (H * W), p, NC,
         const float *x = inp + p * H * W;
         float *o = out + p * OH * OW;
         for (int64_t y = 0; y < OH; y++)
@@ -79,14 +74,14 @@ void nn_cpu_maxpool2_forward(float *restrict out, const float *restrict inp, int
                 m = r1[1] > m ? r1[1] : m;
                 o[y * OW + xx] = m;
             }
-    }
+    );
 }
 
 void nn_cpu_maxpool2_backward(float *restrict dinp, const float *restrict dout, const float *restrict inp,
                               int64_t NC, int64_t H, int64_t W, bool acc)
 {
     const int64_t OH = H / 2, OW = W / 2;
-    PLANES_FOR(NC, H * W) {
+    NN_CPU_FOR((NC) * (H * W), p, NC,
         const float *x = inp + p * H * W;
         float *d = dinp + p * H * W;
         const float *g = dout + p * OH * OW;
@@ -98,14 +93,14 @@ void nn_cpu_maxpool2_backward(float *restrict dinp, const float *restrict dout, 
                 const int k = argmax4(x + base, x + base + W);
                 d[base + (k >> 1) * W + (k & 1)] += g[y * OW + xx];
             }
-    }
+    );
 }
 
 void nn_cpu_upsample2_forward(float *restrict out, const float *restrict inp, float scale, int64_t NC, int64_t H,
                               int64_t W)
 {
     const int64_t OW = 2 * W;
-    PLANES_FOR(NC, 4 * H * W) {
+    NN_CPU_FOR((NC) * (4 * H * W), p, NC,
         const float *x = inp + p * H * W;
         float *o = out + p * 4 * H * W;
         for (int64_t y = 0; y < 2 * H; y++) {
@@ -118,14 +113,14 @@ void nn_cpu_upsample2_forward(float *restrict out, const float *restrict inp, fl
                 for (int64_t xx = 0; xx < OW; xx++)
                     orow[xx] = row[xx >> 1] * scale;
         }
-    }
+    );
 }
 
 void nn_cpu_upsample2_backward(float *restrict dinp, const float *restrict dout, float scale, int64_t NC,
                                int64_t H, int64_t W, bool acc)
 {
     const int64_t OW = 2 * W;
-    PLANES_FOR(NC, 4 * H * W) {
+    NN_CPU_FOR((NC) * (4 * H * W), p, NC,
         const float *g = dout + p * 4 * H * W;
         float *d = dinp + p * H * W;
         for (int64_t y = 0; y < H; y++)
@@ -134,7 +129,7 @@ void nn_cpu_upsample2_backward(float *restrict dinp, const float *restrict dout,
                 const float v = (r0[0] + r0[1] + r1[0] + r1[1]) * scale;
                 d[y * W + xx] = acc ? d[y * W + xx] + v : v;
             }
-    }
+    );
 }
 
 // torch upsample_bilinear2d, align_corners=False: scale = in/out in float,
@@ -170,7 +165,7 @@ void nn_cpu_bilinear_forward(float *restrict out, const float *restrict inp, int
     Tap th[MAX_TAPS], tw[MAX_TAPS];
     bilinear_taps(th, H, OH);
     bilinear_taps(tw, W, OW);
-    PLANES_FOR(NC, OH * OW) {
+    NN_CPU_FOR((NC) * (OH * OW), p, NC,
         const float *x = inp + p * H * W;
         float *o = out + p * OH * OW;
         for (int64_t y = 0; y < OH; y++) {
@@ -181,7 +176,7 @@ void nn_cpu_bilinear_forward(float *restrict out, const float *restrict inp, int
                                  th[y].l1 * (c->l0 * r1[c->i0] + c->l1 * r1[c->i0 + c->step]);
             }
         }
-    }
+    );
 }
 
 void nn_cpu_bilinear_backward(float *restrict dinp, const float *restrict dout, int64_t NC, int64_t H, int64_t W,
@@ -190,7 +185,7 @@ void nn_cpu_bilinear_backward(float *restrict dinp, const float *restrict dout, 
     Tap th[MAX_TAPS], tw[MAX_TAPS];
     bilinear_taps(th, H, OH);
     bilinear_taps(tw, W, OW);
-    PLANES_FOR(NC, OH * OW) {
+    NN_CPU_FOR((NC) * (OH * OW), p, NC,
         float *d = dinp + p * H * W;
         const float *g = dout + p * OH * OW;
         if (!acc)
@@ -206,7 +201,7 @@ void nn_cpu_bilinear_backward(float *restrict dinp, const float *restrict dout, 
                 r1[c->i0 + c->step] += th[y].l1 * c->l1 * v;
             }
         }
-    }
+    );
 }
 
 // torch ReflectionPad2d: index -1 maps to 1, index H maps to H-2.
@@ -223,20 +218,20 @@ void nn_cpu_reflect_pad_forward(float *restrict out, const float *restrict inp, 
                                 int64_t pad)
 {
     const int64_t PH = H + 2 * pad, PW = W + 2 * pad;
-    PLANES_FOR(NC, PH * PW) {
+    NN_CPU_FOR((NC) * (PH * PW), p, NC,
         const float *x = inp + p * H * W;
         float *o = out + p * PH * PW;
         for (int64_t y = 0; y < PH; y++)
             for (int64_t xx = 0; xx < PW; xx++)
                 o[y * PW + xx] = x[reflect(y - pad, H) * W + reflect(xx - pad, W)];
-    }
+    );
 }
 
 void nn_cpu_reflect_pad_backward(float *restrict dinp, const float *restrict dout, int64_t NC, int64_t H,
                                  int64_t W, int64_t pad, bool acc)
 {
     const int64_t PH = H + 2 * pad, PW = W + 2 * pad;
-    PLANES_FOR(NC, PH * PW) {
+    NN_CPU_FOR((NC) * (PH * PW), p, NC,
         float *d = dinp + p * H * W;
         const float *g = dout + p * PH * PW;
         if (!acc)
@@ -244,5 +239,5 @@ void nn_cpu_reflect_pad_backward(float *restrict dinp, const float *restrict dou
         for (int64_t y = 0; y < PH; y++)
             for (int64_t xx = 0; xx < PW; xx++)
                 d[reflect(y - pad, H) * W + reflect(xx - pad, W)] += g[y * PW + xx];
-    }
+    );
 }

@@ -240,24 +240,23 @@ void nn_var_grad_download(const NNGraph *g, const NNVar *v, float *host)
 
 /* ---- backward ---- */
 
-bool nn_backward(NNGraph *g, NNVar *loss, Err *err)
+static bool run_backward(NNGraph *g, NNVar *out, const float *seed_host, Err *err)
 {
     if (!nn_graph_ok(g, err))
         return false;
-    if (!loss)
-        return err_set(err, "backward: no loss");
-    if (loss->value.numel != 1)
-        return err_set(err, "backward: the loss has %lld elements, not 1", (long long)loss->value.numel);
+    if (!out || out->id < 0)
+        return err_set(err, "backward: the output is not a var of this step");
     for (int64_t i = 0; i < g->ntape; i++)
         g->tape[i]->grad = NULL;
-    if (!loss->requires_grad)
+    if (!out->requires_grad)
         return true; // nothing trainable contributes: every gradient is zero
     bool acc;
-    float *seed = nn_impl_grad_target(g, loss, &acc);
+    float *seed = nn_impl_grad_target(g, out, &acc);
     if (!seed)
         return nn_graph_ok(g, err);
-    g->be->axpby(seed, 0.0f, seed, 1.0f, NULL, 1);
-    for (int64_t i = loss->id; i >= 0; i--) {
+    const float one = 1.0f;
+    g->be->upload(seed, seed_host ? seed_host : &one, seed_host ? out->value.numel : 1);
+    for (int64_t i = out->id; i >= 0; i--) {
         NNVar *v = g->tape[i];
         if (v->grad && v->requires_grad && v->op && v->op->backward)
             v->op->backward(g, v);
@@ -265,6 +264,18 @@ bool nn_backward(NNGraph *g, NNVar *loss, Err *err)
             break;
     }
     return nn_graph_ok(g, err);
+}
+
+bool nn_backward(NNGraph *g, NNVar *loss, Err *err)
+{
+    if (loss && loss->value.numel != 1)
+        return err_set(err, "backward: the loss has %lld elements, not 1", (long long)loss->value.numel);
+    return run_backward(g, loss, NULL, err);
+}
+
+bool nn_backward_seeded(NNGraph *g, NNVar *out, const float *seed_host, Err *err)
+{
+    return run_backward(g, out, seed_host, err);
 }
 
 bool nn_grad(NNGraph *g, NNVar *out, NNVar *const *wrt, int nwrt, NNVar **grads, Err *err)

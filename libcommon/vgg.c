@@ -191,6 +191,11 @@ VggTap vgg_deepest_tap(const Vgg *v)
     return v->deepest;
 }
 
+const NNBackend *vgg_backend(const Vgg *v)
+{
+    return params_backend(v->params);
+}
+
 const char *vgg_source(const Vgg *v)
 {
     return v->source;

@@ -77,6 +77,8 @@ void vgg_free(Vgg *vgg);
 VggWeights vgg_weights(const Vgg *vgg);
 /* The deepest tap these weights can compute. */
 VggTap vgg_deepest_tap(const Vgg *vgg);
+/* The back end holding the weights (borrowed). */
+const NNBackend *vgg_backend(const Vgg *vgg);
 /* The file the weights came from (borrowed). */
 const char *vgg_source(const Vgg *vgg);
 

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * conv_avx2: the kernels of conv_kernels.inc for AVX2 with FMA (8 float
+ * lanes, a 6 x 16 Winograd register tile: 12 accumulators of the 16
+ * registers). conv.c calls it only when the CPU reports avx2 and fma.
+ */
+#include <immintrin.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "conv_impl.h"
+
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+
+#define KNAME(x) x##_avx2
+#define VF __m256
+#define VW 8
+#define VLOAD(p) _mm256_loadu_ps(p)
+#define VSTORE(p, v) _mm256_storeu_ps((p), (v))
+#define VSET1(x) _mm256_set1_ps(x)
+#define VZERO() _mm256_setzero_ps()
+#define VFMA(a, b, c) _mm256_fmadd_ps((a), (b), (c))
+#define VADD(a, b) _mm256_add_ps((a), (b))
+#define WG_MR 6
+#define WG_NV 2
+
+#include "conv_kernels.inc"
+
+#pragma GCC pop_options
+
+const ConvKernels conv_kernels_avx2 = {"avx2", conv_winograd_run_avx2, conv_direct_run_avx2,
+                                       conv_direct_wgrad_run_avx2, conv_gemm_run_avx2};

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * conv_portable: the kernels of conv_kernels.inc in plain C (one lane, the
+ * compiler vectorises what it can for the baseline ISA), for CPUs without
+ * AVX2. Separate multiply and add, as C without contraction gives.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "conv_impl.h"
+
+#define KNAME(x) x##_portable
+#define VF float
+#define VW 1
+#define VLOAD(p) (*(p))
+#define VSTORE(p, v) (*(p) = (v))
+#define VSET1(x) (x)
+#define VZERO() 0.0f
+#define VFMA(a, b, c) ((a) * (b) + (c))
+#define VADD(a, b) ((a) + (b))
+#define WG_MR 4
+#define WG_NV 4
+
+#include "conv_kernels.inc"
+
+const ConvKernels conv_kernels_portable = {"portable", conv_winograd_run_portable, conv_direct_run_portable,
+                                           conv_direct_wgrad_run_portable, conv_gemm_run_portable};

@@ -63,7 +63,9 @@ C16_OUT := $(WORK)/camelyon16/patches
 C16_EXCLUDED := normal_027 normal_045 normal_108 normal_144 normal_150 normal_158 test_114
 C16_SPLIT_DIR := $(SPLITS)/train_test_split/camelyon16/healthy
 C16_TOOL := bin/slide2patches
-C16_FLAGS = --level $(C16_LEVEL) --seed $(C16_SEED) -j $(C16_JOBS)
+# Patches per slide when sampling (the paper's 50; tests use fewer).
+C16_MAX_PATCHES ?= 50
+C16_FLAGS = --level $(C16_LEVEL) --seed $(C16_SEED) -j $(C16_JOBS) $(if $(SPLITS),,-n $(C16_MAX_PATCHES))
 
 c16_names = $(filter-out $(C16_EXCLUDED),$(basename $(notdir $(wildcard $(CAMELYON16)/$(1)/*.tif))))
 c16_reference = $(if $(CAMELYON16),$(shell awk -F, '$$2 == "$(1)" { print $$1 }' \
@@ -150,6 +152,8 @@ C16_X20_SLIDES := $(C16_PATCHES:$(C16_OUT)/%=$(C16_X20)/%)
 camelyon16-stain: camelyon16-patches $(C16_NORMED)
 camelyon16-x10: camelyon16-patches $(C16_X10)/train.ts $(C16_X10)/test.ts
 camelyon16-x20: camelyon16-patches $(C16_X20_SLIDES)
+# Kept when made on the way to the splits, so that a rerun resumes.
+.SECONDARY: $(C16_NORMED) $(C16_X10_SLIDES) $(C16_X20_SLIDES)
 
 # Fitted once. AMBIGUOUS: the paper fits on a fixed crop of normal_056; a
 # copy of the data without that slide gets the first patch slide2patches
@@ -274,7 +278,8 @@ camelyon16-demo: camelyon16-demo-data
 	@start=$$(date +%s); \
 	$(MAKE) --no-print-directory camelyon16-dpa $(C16_DEMO_HEATMAP) CAMELYON16=$(C16_DEMO_DATA) WORK=$(C16_DEMO) \
 	  C16_LEVEL=$(C16_DEMO_LEVEL) EXP=demo C16_TRAIN_FLAGS="$(C16_DEMO_TRAIN_FLAGS)" && \
-	echo "camelyon16-demo: 7 generated slides (level $(C16_DEMO_LEVEL), 384-px patches, 96 px at x10), DPA with" && \
+	patch=$$(( 3 << $(C16_DEMO_LEVEL) )); \
+	echo "camelyon16-demo: 7 generated slides (level $(C16_DEMO_LEVEL): $$patch-px patches, $$(( patch / $(C16_X10_FACTOR) )) px at x10), DPA with" && \
 	echo "  pipelines/configs/camelyon16/dpa-demo.conf: a short schedule and the normalised VGG19 prefix" && \
 	echo "  (taps up to r31; the paper's r42 needs torchvision's vgg19-dcbb9e9d.pth), done in $$(( $$(date +%s) - start )) s." && \
 	echo "  AUROC:     $$(awk -F'\t' 'NR == 2 { print $$5 }' $(C16_DEMO)/camelyon16/results/dpa-demo.tsv)" \

@@ -143,16 +143,16 @@ nih-weights:
 	  echo "  and put it in ./weights/ (or in a folder named by ADKIT_WEIGHTS=FOLDER)." >&2; exit 1; fi
 
 # Resumes from the checkpoint an interrupted run left beside the model.
-$(NIH_OUT)/dpa-%/model.ts: $(NIH_TRAIN_TS) $(NIH_DPA_CONF) | nih-weights bin/ad-train
+$(NIH_DPA)/model.ts: $(NIH_TRAIN_TS) $(NIH_DPA_CONF) | nih-weights bin/ad-train
 	@mkdir -p $(@D)
 	@if [ -f $(@D)/model.ckpt.ts ]; then resume=--resume; else resume=; rm -f $(@D)/loss.tsv; fi; \
 	cmd="bin/ad-train -j $(NIH_JOBS) --config $(NIH_DPA_CONF) $(NIH_TRAIN_FLAGS) --weights $(NIH_WEIGHTS) $$resume \
 	--log $(@D)/loss.tsv --samples $(@D)/samples -o $@ $<"; echo $$cmd; $$cmd
 
-$(NIH_OUT)/dpa-%/scores.tsv: $(NIH_OUT)/dpa-%/model.ts $(NIH_TEST_TS) | nih-weights bin/ad-score
+$(NIH_DPA)/scores.tsv: $(NIH_DPA)/model.ts $(NIH_TEST_TS) | nih-weights bin/ad-score
 	bin/ad-score -j $(NIH_JOBS) --weights $(NIH_WEIGHTS) -o $@ $^
 
-$(WORK)/nih/results/$(VIEW)-dpa-%.tsv: $(NIH_OUT)/dpa-%/scores.tsv | bin/auroc
+$(NIH_RESULTS): $(NIH_DPA)/scores.tsv | bin/auroc
 	@mkdir -p $(@D)
 	bin/auroc --format tsv --roc $(<D)/roc.png $< > $@.tmp && mv $@.tmp $@
 

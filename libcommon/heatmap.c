@@ -122,31 +122,38 @@ bool heatmap_read_thumbnail(Slide *slide, int level, int64_t max_side_px, Image 
     uint32_t *acc = NULL;
     if (!image_alloc(&img, (int)ow, (int)oh, 3, 8, err))
         return false;
-    // One band of `shrink` level rows at a time: memory is the thumbnail
-    // plus shrink * lw * 3 bytes, however large the level is.
-    band = xmalloc_array((size_t)(shrink * lw), 3, err);
+    // Bands of whole output rows (about 256 level rows, at least one output
+    // row): memory is the thumbnail plus band_rows * lw * 3 bytes, however
+    // large the level is, and each slide read covers many rows at once.
+    const int64_t out_rows_per_band = shrink >= 256 ? 1 : 256 / shrink;
+    const int64_t band_rows = out_rows_per_band * shrink;
+    band = xmalloc_array((size_t)(band_rows * lw), 3, err);
     acc = xmalloc_array((size_t)ow, 3 * sizeof *acc, err);
     if (!band || !acc)
         goto fail;
     const double ds = slide_downsample(slide, level);
     uint8_t *dst = img.data;
-    for (int64_t oy = 0; oy < oh; oy++) {
-        int64_t row0 = oy * shrink, rows = lh - row0 < shrink ? lh - row0 : shrink;
+    for (int64_t band_y = 0; band_y < oh; band_y += out_rows_per_band) {
+        int64_t row0 = band_y * shrink, rows_read = lh - row0 < band_rows ? lh - row0 : band_rows;
         int64_t level0_y = (int64_t)llround((double)row0 * ds);
-        if (!slide_read_rgb(slide, level, 0, level0_y, lw, rows, band, err))
+        if (!slide_read_rgb(slide, level, 0, level0_y, lw, rows_read, band, err))
             goto fail;
-        memset(acc, 0, (size_t)ow * 3 * sizeof *acc);
-        for (int64_t y = 0; y < rows; y++) {
-            const uint8_t *src = band + (size_t)(y * lw * 3);
-            for (int64_t x = 0; x < lw; x++)
+        for (int64_t oy = band_y; oy < oh && oy < band_y + out_rows_per_band; oy++) {
+            int64_t first = (oy - band_y) * shrink;
+            int64_t rows = rows_read - first < shrink ? rows_read - first : shrink;
+            memset(acc, 0, (size_t)ow * 3 * sizeof *acc);
+            for (int64_t y = first; y < first + rows; y++) {
+                const uint8_t *src = band + (size_t)(y * lw * 3);
+                for (int64_t x = 0; x < lw; x++)
+                    for (int c = 0; c < 3; c++)
+                        acc[(x / shrink) * 3 + c] += src[x * 3 + c];
+            }
+            for (int64_t ox = 0; ox < ow; ox++) {
+                int64_t cols = lw - ox * shrink < shrink ? lw - ox * shrink : shrink;
+                uint32_t count = (uint32_t)(cols * rows);
                 for (int c = 0; c < 3; c++)
-                    acc[(x / shrink) * 3 + c] += src[x * 3 + c];
-        }
-        for (int64_t ox = 0; ox < ow; ox++) {
-            int64_t cols = lw - ox * shrink < shrink ? lw - ox * shrink : shrink;
-            uint32_t count = (uint32_t)(cols * rows);
-            for (int c = 0; c < 3; c++)
-                dst[(oy * ow + ox) * 3 + c] = (uint8_t)((acc[ox * 3 + c] + count / 2) / count);
+                    dst[(oy * ow + ox) * 3 + c] = (uint8_t)((acc[ox * 3 + c] + count / 2) / count);
+            }
         }
     }
     free(band);

@@ -10,8 +10,8 @@
  *     becomes a HeatmapCell, a level-0 rectangle with a score.
  *  2. heatmap_read_thumbnail reads a whole pyramid level of the slide, box-
  *     averaged by an integer factor so that neither side exceeds a limit;
- *     memory stays bounded by the thumbnail plus one band of rows, whatever
- *     the slide's size.
+ *     memory stays bounded by the thumbnail plus a band of about 256 rows
+ *     of the level read, whatever the slide's size.
  *  3. heatmap_draw paints every cell onto the thumbnail as a semi-
  *     transparent colour (a colour map from the low to the high end of a
  *     score range) and can add a legend: a colour bar with the range's ends

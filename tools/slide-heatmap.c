@@ -55,7 +55,7 @@ static const CliSpec spec = {
              "are ignored), read from standard input when absent or '-'. Ids are the patch ids of slide2patches\n"
              "(<slide>_<type>_x_<row>_y_<col>_w_<W>_h_<H>); rows of other slides are skipped, so one table\n"
              "of a whole test set serves every slide. A patch scored twice shows its highest score. Memory\n"
-             "is the thumbnail plus one band of the level read, whatever the slide's size.",
+             "is the thumbnail plus a band of the level read, whatever the slide's size.",
 };
 
 static bool parse_range(const char *s, double *lo, double *hi)

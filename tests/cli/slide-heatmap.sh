@@ -58,6 +58,11 @@ for r in range(84):
             assert a.getpixel((c, r)) == plain.getpixel((c, r)), (r, c)
 EOF
 ok "normal cells low colour, tumour cells high colour, the rest untouched"
+# Box-averaging level 2 by 4 gives gen-slide's own level 4 (its pyramid is
+# a 2x2 mean per level, exact on this texture).
+slide-heatmap --level 2 --max-side 96 --alpha 0 -o "$T/shrunk.png" "$T/s.tif" "$T/scores.tsv" || fail "--level 2"
+same_file "$T/plain.png" "$T/shrunk.png"
+ok "a level shrunk by 4 = the level four times smaller"
 
 slide-heatmap --max-side 100 --legend --range 0,5 --colormap jet -o "$T/l.png" "$T/s.tif" "$T/scores.tsv" ||
   fail "legend"

@@ -207,8 +207,8 @@ C16_RESULTS := $(WORK)/camelyon16/results/dpa-$(EXP).tsv
 # Extra ad-train flags, e.g. "--iters 200 --batch-size 16".
 C16_TRAIN_FLAGS ?=
 # The perceptual network the config asks for (its `vgg` key).
-C16_VGG := $(if $(filter vgg19-normalised,$(shell awk '$$1 == "vgg" { print $$3 }' $(C16_DPA_CONF) 2>/dev/null)),\
-  vgg19-normalised-conv3_1.pth,vgg19-dcbb9e9d.pth)
+C16_VGG := $(strip $(if $(filter vgg19-normalised,$(shell awk '$$1 == "vgg" { print $$3 }' $(C16_DPA_CONF) 2>/dev/null)),\
+  vgg19-normalised-conv3_1.pth,vgg19-dcbb9e9d.pth))
 C16_WEIGHTS := $(firstword $(wildcard $(addsuffix /$(C16_VGG),$(ADKIT_WEIGHTS) weights ../shared/weights)))
 
 camelyon16-dpa: camelyon16-patches $(C16_RESULTS)

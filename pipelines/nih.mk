@@ -120,8 +120,8 @@ NIH_RESULTS = $(WORK)/nih/results/$(VIEW)-dpa-$(EXP).tsv
 # Extra ad-train flags, e.g. "--iters 200 --batch-size 16".
 NIH_TRAIN_FLAGS ?=
 # The perceptual network the config asks for (its `vgg` key).
-NIH_VGG = $(if $(filter vgg19-normalised,$(shell awk '$$1 == "vgg" { print $$3 }' $(NIH_DPA_CONF) 2>/dev/null)),\
-  vgg19-normalised-conv3_1.pth,vgg19-dcbb9e9d.pth)
+NIH_VGG = $(strip $(if $(filter vgg19-normalised,$(shell awk '$$1 == "vgg" { print $$3 }' $(NIH_DPA_CONF) 2>/dev/null)),\
+  vgg19-normalised-conv3_1.pth,vgg19-dcbb9e9d.pth))
 NIH_WEIGHTS = $(firstword $(wildcard $(addsuffix /$(NIH_VGG),$(ADKIT_WEIGHTS) weights ../shared/weights)))
 # The paper's AUROC (Shvetsova et al. 2021), where this file knows it.
 NIH_PAPER = $(if $(filter subset/wo_pg,$(VIEW)/$(EXP)),0.920)

@@ -12,25 +12,34 @@
  * caller (conv_workspace_bytes).
  *
  * Determinism: for a given shape the summation order is fixed and does not
- * depend on the number of threads, so results are bit-for-bit repeatable.
- * Threads: kernels parallelise internally with OpenMP (omp_get_max_threads).
- * Not thread-safe to call concurrently with the same workspace.
+ * depend on the number of threads, so results are bit-for-bit repeatable,
+ * with any OMP_NUM_THREADS. No BLAS library is involved.
+ * Threads: kernels parallelise internally with OpenMP (omp_get_max_threads);
+ * tiny shapes run on the calling thread. Not thread-safe to call
+ * concurrently with the same workspace. The workspace (8-15 MB for the
+ * models' layers, more for wider ones: it holds a transformed kernel and a
+ * group of images whose size depends on the shape only).
  *
  * Algorithms (chosen per shape and pass by conv_algo_choose, never by the
  * data or the thread count):
- *   GEMM      im2col / col2im around OpenBLAS sgemm; any shape.
- *   WINOGRAD  F(4x4, 3x3) for 3x3 stride-1 convolutions with many channels
- *             (forward, and backward-input as the forward of the flipped,
- *             transposed kernel); 4x fewer multiplications than GEMM.
- *             Relative error (max |err| / max |out|) about 1e-6 on
- *             VGG-like data, against about 1e-7 for GEMM.
- *   DIRECT    plain loops vectorised over the output row, for narrow
- *             layers (few channels) where GEMM has nothing to block on.
+ *   GEMM      im2col / col2im around a register-tiled matrix product, over
+ *             groups of images; any shape. A 1x1 input and a kernel
+ *             covering the whole input (the latent convs) skip im2col.
+ *   WINOGRAD  F(4x4, 3x3) for 3x3 stride-1 convolutions with more than 16
+ *             channels on both sides (forward, and backward-input as the
+ *             forward of the flipped, transposed kernel); 4x fewer
+ *             multiplications than GEMM. Relative error (max |err| /
+ *             max |out|) up to ~6e-6 on uniform random data with up to 64
+ *             channels, where GEMM and DIRECT give ~1e-6.
+ *   DIRECT    stride-1 kernels up to 4x4 vectorised over the flattened
+ *             padded image, for narrow layers (16 channels or fewer on one
+ *             side), where GEMM has too little to block on.
  *   REF       the reference: textbook loops with double accumulators,
  *             single-threaded; for tests only.
- * The fast kernels use AVX-512 when the CPU has it (chosen at run time) and
- * portable C otherwise; which one ran changes the last bits of the results,
- * so bit-for-bit repeatability holds on one machine, not across CPUs.
+ * The fast kernels use AVX-512 or AVX2+FMA when the CPU has it (chosen at
+ * run time) and portable C otherwise; which one ran changes the last bits of
+ * the results, so bit-for-bit repeatability holds on one machine, not
+ * across CPUs.
  *
  *     ConvShape s;
  *     if (!conv_shape_init(&s, N, C, H, W, OC, 3, 3, 1, 1, &err)) ...

@@ -10,8 +10,13 @@
 
 #include "conv_impl.h"
 
+// Everything below is compiled for the ISA (GCC and clang spell it apart).
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
+#endif
 
 #define KNAME(x) x##_avx2
 #define VF __m256
@@ -22,12 +27,17 @@
 #define VZERO() _mm256_setzero_ps()
 #define VFMA(a, b, c) _mm256_fmadd_ps((a), (b), (c))
 #define VADD(a, b) _mm256_add_ps((a), (b))
+#define DIR_OB 4
 #define WG_MR 6
 #define WG_NV 2
 
 #include "conv_kernels.inc"
 
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
 
 const ConvKernels conv_kernels_avx2 = {"avx2", conv_winograd_run_avx2, conv_direct_run_avx2,
                                        conv_direct_wgrad_run_avx2, conv_gemm_run_avx2};

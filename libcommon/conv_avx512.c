@@ -11,8 +11,13 @@
 
 #include "conv_impl.h"
 
+// Everything below is compiled for the ISA (GCC and clang spell it apart).
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx2,fma"))), apply_to = function)
+#else
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx2,fma")
+#endif
 
 #define KNAME(x) x##_avx512
 #define VF __m512
@@ -23,12 +28,17 @@
 #define VZERO() _mm512_setzero_ps()
 #define VFMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
 #define VADD(a, b) _mm512_add_ps((a), (b))
+#define DIR_OB 8
 #define WG_MR 12
 #define WG_NV 2
 
 #include "conv_kernels.inc"
 
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
 #pragma GCC pop_options
+#endif
 
 const ConvKernels conv_kernels_avx512 = {"avx512", conv_winograd_run_avx512, conv_direct_run_avx512,
                                          conv_direct_wgrad_run_avx512, conv_gemm_run_avx512};

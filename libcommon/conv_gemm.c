@@ -13,6 +13,9 @@
  * image has a handful of output pixels (the 4x4 and 1x1 layers). The group
  * size depends on the shape only.
  *
+ * Two shapes of the models skip im2col: a 1x1 input and a kernel covering
+ * the whole input (see point_* and whole_* below).
+ *
  * The products run on the register-tiled kernel of conv_kernels.inc under
  * OpenMP, not on a BLAS library: one thread pool for every conv kernel (a
  * second pool spinning beside OpenMP's halves the speed of both on a busy
@@ -72,9 +75,167 @@ static size_t pass_floats(const ConvShape *s, ConvPass pass)
     }
 }
 
+static void pack_a(float *dst, const float *src, int64_t M, int64_t K, int64_t rs, int64_t cs);
+
+// A 1x1 input (the decoders' first conv, 4x4 pad 3 from the 1x1 latent):
+// each output pixel reads at most one tap, so the convolution is a single
+// product with the kernel rearranged, Wt (C, OC*OH*OW), instead of an
+// im2col that is almost all padding.
+static bool is_point_input(const ConvShape *s) { return s->H == 1 && s->W == 1; }
+
+static size_t point_floats(const ConvShape *s)
+{
+    const int64_t cols = s->OC * s->OH * s->OW, cp = round_up(s->C, WG_PANEL);
+    int64_t f = round_up(s->N, WG_OCB) * s->C + s->C * round_up(cols, WG_PANEL);
+    int64_t b = round_up(s->N, WG_OCB) * cols + cols * cp;
+    int64_t w = round_up(cols, WG_OCB) * s->N + s->N * cp + cols * s->C;
+    int64_t most = f > b ? f : b;
+    return (size_t)(w > most ? w : most);
+}
+
+// The tap output pixel p = oh * OW + ow reads from a 1x1 input, or -1.
+static int64_t point_tap(const ConvShape *s, int64_t p)
+{
+    int64_t kh = s->pad - p / s->OW * s->stride, kw = s->pad - p % s->OW * s->stride;
+    return kh >= 0 && kh < s->KH && kw >= 0 && kw < s->KW ? kh * s->KW + kw : -1;
+}
+
+// wt (C, ld): wt[c][oc * ohw + p] = weight[oc][c][tap(p)] (0 without a
+// tap); transposed: wt (OC * ohw, ld) with wt[oc * ohw + p][c].
+static void point_weight(float *wt, int64_t ld, const float *weight, const ConvShape *s, bool transposed)
+{
+    const int64_t ohw = s->OH * s->OW, kk = s->KH * s->KW, cols = s->OC * ohw;
+    const int64_t rows = transposed ? cols : s->C;
+    memset(wt, 0, (size_t)(rows * ld) * sizeof *wt);
+    for (int64_t oc = 0; oc < s->OC; oc++)
+        for (int64_t p = 0; p < ohw; p++) {
+            int64_t t = point_tap(s, p);
+            if (t < 0)
+                continue;
+            for (int64_t c = 0; c < s->C; c++) {
+                float v = weight[(oc * s->C + c) * kk + t];
+                if (transposed)
+                    wt[(oc * ohw + p) * ld + c] = v;
+                else
+                    wt[c * ld + oc * ohw + p] = v;
+            }
+        }
+}
+
+static void point_forward(float *out, const float *inp, const float *weight, const ConvShape *s, float *ws)
+{
+    const int64_t cols = s->OC * s->OH * s->OW, ld = round_up(cols, WG_PANEL);
+    float *a = ws, *b = a + round_up(s->N, WG_OCB) * s->C;
+    pack_a(a, inp, s->N, s->C, s->C, 1);
+    point_weight(b, ld, weight, s, false);
+    GemmJob g = {a, b, out, s->N, cols, s->C, ld, cols, cols, 0, false};
+    conv_kernels()->gemm_run(&g);
+}
+
+static void point_backward_input(float *dinp, const float *dout, const float *weight, const ConvShape *s,
+                                 float *ws)
+{
+    const int64_t cols = s->OC * s->OH * s->OW, ld = round_up(s->C, WG_PANEL);
+    float *a = ws, *b = a + round_up(s->N, WG_OCB) * cols;
+    pack_a(a, dout, s->N, cols, cols, 1);
+    point_weight(b, ld, weight, s, true);
+    GemmJob g = {a, b, dinp, s->N, s->C, cols, ld, s->C, s->C, 0, false};
+    conv_kernels()->gemm_run(&g);
+}
+
+static void point_backward_weight(float *dweight, const float *dout, const float *inp, const ConvShape *s,
+                                  float *ws)
+{
+    const int64_t ohw = s->OH * s->OW, cols = s->OC * ohw, ld = round_up(s->C, WG_PANEL), kk = s->KH * s->KW;
+    float *a = ws, *b = a + round_up(cols, WG_OCB) * s->N, *dwt = b + s->N * ld;
+    pack_a(a, dout, cols, s->N, 1, cols); // dout^T
+    for (int64_t n = 0; n < s->N; n++) {
+        memcpy(b + n * ld, inp + n * s->C, (size_t)s->C * sizeof *b);
+        memset(b + n * ld + s->C, 0, (size_t)(ld - s->C) * sizeof *b);
+    }
+    GemmJob g = {a, b, dwt, cols, s->C, s->N, ld, s->C, s->C, 0, false};
+    conv_kernels()->gemm_run(&g);
+    for (int64_t oc = 0; oc < s->OC; oc++)
+        for (int64_t p = 0; p < ohw; p++) {
+            int64_t t = point_tap(s, p);
+            if (t < 0)
+                continue;
+            for (int64_t c = 0; c < s->C; c++)
+                dweight[(oc * s->C + c) * kk + t] += dwt[(oc * ohw + p) * s->C + c];
+        }
+}
+
+// A kernel that covers the whole unpadded input (the encoders' last conv,
+// 4x4 to the 1x1 latent): the flattened image is the im2col column, so
+// out (N, OC) = inp (N, C*H*W) . weight^T with nothing unrolled.
+static bool is_point_output(const ConvShape *s)
+{
+    return s->pad == 0 && s->KH == s->H && s->KW == s->W && !is_point_input(s);
+}
+
+static size_t whole_floats(const ConvShape *s)
+{
+    const int64_t ckk = s->C * s->KH * s->KW, ckkp = round_up(ckk, WG_PANEL);
+    int64_t f = round_up(s->N, WG_OCB) * ckk + ckk * round_up(s->OC, WG_PANEL);
+    int64_t b = round_up(s->N, WG_OCB) * s->OC + s->OC * ckkp;
+    int64_t w = round_up(s->OC, WG_OCB) * s->N + s->N * ckkp;
+    int64_t most = f > b ? f : b;
+    return (size_t)(w > most ? w : most);
+}
+
+// dst (rows, ld) = src (rows, cols) with zero columns past cols.
+static void copy_padded(float *dst, int64_t ld, const float *src, int64_t rows, int64_t cols)
+{
+    for (int64_t r = 0; r < rows; r++) {
+        memcpy(dst + r * ld, src + r * cols, (size_t)cols * sizeof *dst);
+        memset(dst + r * ld + cols, 0, (size_t)(ld - cols) * sizeof *dst);
+    }
+}
+
+static void whole_forward(float *out, const float *inp, const float *weight, const ConvShape *s, float *ws)
+{
+    const int64_t ckk = s->C * s->KH * s->KW, ld = round_up(s->OC, WG_PANEL);
+    float *a = ws, *b = a + round_up(s->N, WG_OCB) * ckk;
+    pack_a(a, inp, s->N, ckk, ckk, 1);
+    // b (ckk, ld) = weight^T, in strips of 32 rows so that both sides of
+    // the transpose stay in cache.
+    for (int64_t k0 = 0; k0 < ckk; k0 += 32) {
+        int64_t k1 = k0 + 32 < ckk ? k0 + 32 : ckk;
+        for (int64_t oc = 0; oc < s->OC; oc++)
+            for (int64_t k = k0; k < k1; k++)
+                b[k * ld + oc] = weight[oc * ckk + k];
+        for (int64_t k = k0; k < k1; k++)
+            memset(b + k * ld + s->OC, 0, (size_t)(ld - s->OC) * sizeof *b);
+    }
+    GemmJob g = {a, b, out, s->N, s->OC, ckk, ld, s->OC, s->OC, 0, false};
+    conv_kernels()->gemm_run(&g);
+}
+
+static void whole_backward_input(float *dinp, const float *dout, const float *weight, const ConvShape *s,
+                                 float *ws)
+{
+    const int64_t ckk = s->C * s->KH * s->KW, ld = round_up(ckk, WG_PANEL);
+    float *a = ws, *b = a + round_up(s->N, WG_OCB) * s->OC;
+    pack_a(a, dout, s->N, s->OC, s->OC, 1);
+    copy_padded(b, ld, weight, s->OC, ckk);
+    GemmJob g = {a, b, dinp, s->N, ckk, s->OC, ld, ckk, ckk, 0, false};
+    conv_kernels()->gemm_run(&g);
+}
+
+static void whole_backward_weight(float *dweight, const float *dout, const float *inp, const ConvShape *s,
+                                  float *ws)
+{
+    const int64_t ckk = s->C * s->KH * s->KW, ld = round_up(ckk, WG_PANEL);
+    float *a = ws, *b = a + round_up(s->OC, WG_OCB) * s->N;
+    pack_a(a, dout, s->OC, s->N, 1, s->OC); // dout^T
+    copy_padded(b, ld, inp, s->N, ckk);
+    GemmJob g = {a, b, dweight, s->OC, ckk, s->N, ld, ckk, ckk, 0, true};
+    conv_kernels()->gemm_run(&g);
+}
+
 size_t conv_gemm_workspace_floats(const ConvShape *s)
 {
-    size_t most = 0;
+    size_t most = is_point_input(s) ? point_floats(s) : is_point_output(s) ? whole_floats(s) : 0;
     for (ConvPass p = 0; p < CONV_PASS_COUNT; p++) {
         size_t f = pass_floats(s, p);
         most = f > most ? f : most;
@@ -126,27 +287,34 @@ static void im2col(float *col, int64_t ldb, const float *inp, int64_t n0, int64_
 }
 
 // The transpose of im2col: colt (cnt * ohw, ldb), row = output pixel,
-// column = tap (c, kh, kw); columns past ckk are zero.
+// column = tap (c, kh, kw); columns past ckk are zero. One output row of one
+// image per iteration; its OW x ldb block stays in cache while the taps fill
+// it column by column.
 static void im2col_t(float *colt, int64_t ldb, const float *inp, int64_t n0, int64_t cnt, const ConvShape *s)
 {
-    const int64_t ckk = s->C * s->KH * s->KW, kk = s->KH * s->KW;
+    const int64_t ckk = s->C * s->KH * s->KW;
 #pragma omp parallel for schedule(static) if (cnt * s->OH * s->OW * ldb > CONV_PAR_MIN)
     for (int64_t row = 0; row < cnt * s->OH; row++) {
         int64_t i = row / s->OH, oh = row % s->OH;
         const float *img = inp + (n0 + i) * s->C * s->H * s->W;
-        for (int64_t ow = 0; ow < s->OW; ow++) {
-            float *d = colt + (row * s->OW + ow) * ldb;
-            for (int64_t c = 0; c < s->C; c++)
-                for (int64_t kh = 0; kh < s->KH; kh++) {
-                    int64_t ih = oh * s->stride - s->pad + kh;
-                    for (int64_t kw = 0; kw < s->KW; kw++) {
-                        int64_t iw = ow * s->stride - s->pad + kw;
-                        bool in = ih >= 0 && ih < s->H && iw >= 0 && iw < s->W;
-                        d[c * kk + kh * s->KW + kw] = in ? img[(c * s->H + ih) * s->W + iw] : 0.0f;
-                    }
-                }
-            memset(d + ckk, 0, (size_t)(ldb - ckk) * sizeof *d);
+        float *blk = colt + row * s->OW * ldb;
+        for (int64_t r = 0; r < ckk; r++) {
+            int64_t c = r / (s->KH * s->KW), kh = r / s->KW % s->KH, kw = r % s->KW;
+            int64_t ih = oh * s->stride - s->pad + kh;
+            float *d = blk + r;
+            if (ih < 0 || ih >= s->H) {
+                for (int64_t ow = 0; ow < s->OW; ow++)
+                    d[ow * ldb] = 0.0f;
+                continue;
+            }
+            const float *src = img + (c * s->H + ih) * s->W;
+            for (int64_t ow = 0; ow < s->OW; ow++) {
+                int64_t iw = ow * s->stride - s->pad + kw;
+                d[ow * ldb] = iw >= 0 && iw < s->W ? src[iw] : 0.0f;
+            }
         }
+        for (int64_t ow = 0; ow < s->OW; ow++)
+            memset(blk + ow * ldb + ckk, 0, (size_t)(ldb - ckk) * sizeof *blk);
     }
 }
 
@@ -185,8 +353,14 @@ void conv_gemm_forward(float *out, const float *inp, const float *weight, const 
 {
     const Plan p = plan(s, CONV_PASS_FORWARD);
     float *a = ws, *col = a + round_up(s->OC, WG_OCB) * p.ckk;
-    pack_a(a, weight, s->OC, p.ckk, p.ckk, 1);
-    for (int64_t n0 = 0; n0 < s->N; n0 += p.nb) {
+    bool special = is_point_input(s) || is_point_output(s);
+    if (is_point_input(s))
+        point_forward(out, inp, weight, s, ws);
+    else if (is_point_output(s))
+        whole_forward(out, inp, weight, s, ws);
+    else
+        pack_a(a, weight, s->OC, p.ckk, p.ckk, 1);
+    for (int64_t n0 = 0; n0 < s->N && !special; n0 += p.nb) {
         int64_t cnt = s->N - n0 < p.nb ? s->N - n0 : p.nb;
         im2col(col, p.ldb, inp, n0, cnt, s);
         GemmJob g = {a, col, out + n0 * s->OC * p.ohw, s->OC, cnt * p.ohw, p.ckk, p.ldb, p.ohw, p.ohw,
@@ -205,6 +379,10 @@ void conv_gemm_forward(float *out, const float *inp, const float *weight, const 
 
 void conv_gemm_backward_input(float *dinp, const float *dout, const float *weight, const ConvShape *s, float *ws)
 {
+    if (is_point_input(s) || is_point_output(s)) {
+        (is_point_input(s) ? point_backward_input : whole_backward_input)(dinp, dout, weight, s, ws);
+        return;
+    }
     const Plan p = plan(s, CONV_PASS_BACKWARD_INPUT);
     float *a = ws, *b = a + round_up(p.ckk, WG_OCB) * s->OC, *col = b + s->OC * p.ldb;
     pack_a(a, weight, p.ckk, s->OC, 1, p.ckk); // weight^T
@@ -229,7 +407,10 @@ void conv_gemm_backward_weight(float *dweight, float *dbias, const float *dout, 
 {
     const Plan p = plan(s, CONV_PASS_BACKWARD_WEIGHT);
     float *a = ws, *colt = a + round_up(s->OC, WG_OCB) * p.nb * p.ohw;
-    for (int64_t n0 = 0; n0 < s->N; n0 += p.nb) {
+    bool special = is_point_input(s) || is_point_output(s);
+    if (special)
+        (is_point_input(s) ? point_backward_weight : whole_backward_weight)(dweight, dout, inp, s, ws);
+    for (int64_t n0 = 0; n0 < s->N && !special; n0 += p.nb) {
         int64_t cnt = s->N - n0 < p.nb ? s->N - n0 : p.nb, K = cnt * p.ohw;
         // a: the group's dout (OC, cnt * ohw) packed as GemmJob's A.
         const int64_t blocks = (s->OC + WG_OCB - 1) / WG_OCB;

@@ -60,6 +60,7 @@ typedef struct WgGeom {
 #define DIR_MAX_Q 2112
 #define DIR_QALIGN 32
 #define DIR_MAX_WP 2048
+#define DIR_WGRAD_RUN 256
 
 typedef struct DirGeom {
     int64_t C, OC, K;       /* input, output channels, kernel size */

@@ -2,7 +2,9 @@
 /*
  * conv_portable: the kernels of conv_kernels.inc in plain C (one lane, the
  * compiler vectorises what it can for the baseline ISA), for CPUs without
- * AVX2. Separate multiply and add, as C without contraction gives.
+ * AVX2. Separate multiply and add, as C without contraction gives. Its
+ * blocking (12-row Winograd tile, 8 output channels per direct block) is the
+ * AVX-512 one, so that the unit tests exercise those code paths on any CPU.
  */
 #include <stdint.h>
 #include <string.h>
@@ -18,8 +20,9 @@
 #define VZERO() 0.0f
 #define VFMA(a, b, c) ((a) * (b) + (c))
 #define VADD(a, b) ((a) + (b))
-#define WG_MR 4
-#define WG_NV 4
+#define DIR_OB 8
+#define WG_MR 12
+#define WG_NV 2
 
 #include "conv_kernels.inc"
 

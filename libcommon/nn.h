@@ -19,7 +19,7 @@
  *     ACCUMULATE into the Params gradient block (zero it with
  *     params_zero_grad before the backward, as torch's zero_grad); the
  *     gradients of intermediate values are arena buffers, readable with
- *     nn_var_grad until the next reset.
+ *     nn_var_grad_download until the next reset.
  *   - Only vars that depend on something with requires_grad (a trainable
  *     parameter, or an input marked with nn_set_requires_grad) get a
  *     gradient; frozen weights (VGG) pass gradients through to their input
@@ -47,20 +47,28 @@
  * (nn_backend.h); tensors carry their device. Models never see which back
  * end runs; nn_input/nn_var_download are the explicit host copies.
  *
+ * A 2-layer conv net trained with Adam (declarations of params.h,
+ * nn_optim.h, nn_loss.h; error checks shortened):
+ *
  *     NNGraph *g = nn_graph_new(nn_backend_cpu(), &err);
- *     Params *p = params_new(g ? nn_graph_backend(g) : NULL, &err);
- *     int w1 = params_add(p, "conv1.weight", 4, (int64_t[]){8, 3, 3, 3}, &err), ...;
- *     params_alloc(p, &err);  nn_init_...(params_data(p, w1), ...);
- *     NNAdam adam;  nn_adam_init(&adam, p, 1e-3, 0.9, 0.999, 1e-8, &err);
- *     for (step ...) {
+ *     Params *p = params_new(nn_backend_cpu(), true, &err);
+ *     int w1 = params_add(p, "conv1.weight", 4, (int64_t[]){8, 3, 3, 3}, &err);
+ *     int b1 = params_add(p, "conv1.bias", 1, (int64_t[]){8}, &err);
+ *     int w2 = params_add(p, "conv2.weight", 4, (int64_t[]){3, 8, 3, 3}, &err);
+ *     int b2 = params_add(p, "conv2.bias", 1, (int64_t[]){3}, &err);
+ *     params_alloc(p, &err);   // then nn_init_* into params_data(p, w1), ...
+ *     NNAdam adam;
+ *     nn_adam_init(&adam, p, 1e-3, 0.9, 0.999, 1e-8, &err);
+ *     for (int step = 0; step < steps; step++) {
  *         nn_graph_reset(g);
- *         NNVar *x = nn_input(g, 4, (int64_t[]){B, 3, 32, 32}, batch);
- *         NNVar *h = nn_leaky_relu(g, nn_conv2d(g, x, params_var(p, w1), params_var(p, b1), 1, 1), 0.2f);
- *         NNVar *y = nn_conv2d(g, h, params_var(p, w2), params_var(p, b2), 1, 1);
+ *         NNVar *x = nn_input(g, 4, (int64_t[]){B, 3, 32, 32}, batch[step]);
+ *         NNVar *h = nn_conv2d(g, x, params_var(p, w1), params_var(p, b1), 1, 1);
+ *         NNVar *y = nn_conv2d(g, nn_leaky_relu(g, h, 0.2f), params_var(p, w2), params_var(p, b2), 1, 1);
  *         NNVar *loss = nn_l1_loss(g, x, y, NN_REDUCE_MEAN);
  *         params_zero_grad(p);
- *         if (!nn_backward(g, loss, &err)) return false;
- *         nn_adam_step(&adam, p);
+ *         if (!nn_backward(g, loss, &err))   // also reports any failed op
+ *             break;
+ *         nn_adam_step(&adam);
  *     }
  */
 #ifndef ADKIT_NN_H

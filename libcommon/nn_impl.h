@@ -2,7 +2,7 @@
 /*
  * nn_impl: what the engine's files (nn_graph.c, nn_ops_*.c, nn_loss.c)
  * share and users of nn.h do not see: the graph struct, op definitions and
- * the helpers an op uses to make its node and reach gradient buffers.
+ * the functions an op uses to make its node and reach gradient buffers.
  *
  * How to add an op: write its forward (validate shapes with nn_impl_fail,
  * make the node with nn_impl_node, call a back-end kernel), a backward that

@@ -177,6 +177,12 @@ void params_zero_grad(Params *p)
         p->be->zero(p->grads, p->floats);
 }
 
+void params_scale_grad(Params *p, float s)
+{
+    if (p->grads)
+        p->be->scale_acc(p->grads, s, p->grads, p->floats, false);
+}
+
 void params_upload(Params *p, int i, const float *host)
 {
     p->be->upload(params_data(p, i), host, p->info[i].numel);

@@ -78,6 +78,10 @@ const NNBackend *params_backend(const Params *p);
 /* Sets all gradients to 0 (torch zero_grad). */
 void params_zero_grad(Params *p);
 
+/* Multiplies all gradients by s (PIAD's adaptive reconstruction weights
+ * scale one network's gradients between two backward passes, spec 8.4). */
+void params_scale_grad(Params *p, float s);
+
 /* Copies parameter i from / to host memory (its element count of floats). */
 void params_upload(Params *p, int i, const float *host);
 void params_download(const Params *p, int i, float *host);

@@ -10,8 +10,10 @@ cd "$top"
 batch=${BENCH_NN_BATCH:-32} iters=${BENCH_NN_ITERS:-3} threads=${OMP_NUM_THREADS:-$(nproc)}
 mkdir -p build/bench
 make -s build/libcommon.a || exit 1
-cc -std=c11 -D_GNU_SOURCE -O2 -fopenmp -Ilibcommon tests/bench/nn_bench.c build/libcommon.a \
-  $(pkg-config --libs zlib) -lopenblas -lm -lpthread -o build/bench/nn_bench || exit 1
+# Link exactly as the Makefile links the tools.
+libs=$(printf 'print-libs:\n\t@echo $(LDLIBS)\n' | make -s --no-print-directory -f Makefile -f - print-libs)
+cc -std=c11 -D_GNU_SOURCE -O2 -fopenmp -Ilibcommon tests/bench/nn_bench.c build/libcommon.a $libs \
+  -o build/bench/nn_bench || exit 1
 echo "threads: $threads"
 OMP_NUM_THREADS=$threads build/bench/nn_bench perceptual "$batch" "$iters" || exit 1
 OMP_NUM_THREADS=$threads build/bench/nn_bench overhead 2000 || exit 1
@@ -35,8 +37,8 @@ def feats(x):
         h = F.max_pool2d(h, 2) if w is None else F.relu(F.conv2d(h, w[0], w[1], 1, 1))
     return (h - fm) / fv
 x, y0 = torch.rand(N, 3, 64, 64) * 2 - 1, torch.rand(N, 3, 64, 64) * 2 - 1
-for it in range(iters + 1):
-    if it == 1:
+for it in range(iters + 2):  # two warm-up steps, as nn_bench
+    if it == 2:
         t0 = time.time()
     y = y0.clone().requires_grad_(True)
     nx, ny = feats(x), feats(y)

@@ -176,6 +176,7 @@ int main(int argc, char **argv)
     if (opt.isa && !conv_isa_select(opt.isa))
         return cli_usage_error("--isa %s: not supported by this CPU", opt.isa);
     omp_set_num_threads(common.jobs);
+    openblas_set_num_threads(common.jobs);
     FILE *fp = fopen(argv[first], "r");
     if (!fp) {
         Err err = {0};

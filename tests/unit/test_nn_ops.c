@@ -13,7 +13,11 @@
  * second derivative and float32 rounding of L adds ~1e-5, so 2e-3 passes any
  * correct backward and fails a wrong factor, sign, index or missing term
  * (errors of order 0.1..1). Piecewise-linear ops get inputs kept at least
- * 0.05 away from their kinks, so a step of eps never crosses one.
+ * 0.05 away from their kinks, so a step of eps never crosses one; the
+ * perceptual losses, whose VGG ReLUs cannot be kept away from 0, use
+ * eps = 1e-3 (rounding noise then ~1e-4, still inside the tolerance).
+ * The relative perceptual L1 case has thousands of |Nx - Ny| kinks, some
+ * always within a step, and gets 1e-2 (a wrong term or factor gives > 0.1).
  */
 #include <math.h>
 #include <setjmp.h>
@@ -29,6 +33,8 @@
 
 #include "nn.h"
 #include "nn_loss.h"
+#include "torchload.h"
+#include "vgg.h"
 #include "rng.h"
 
 #define MAX_IN 4
@@ -49,6 +55,8 @@ typedef struct GradCase {
     bool apart;            /* input 1 kept >= 0.05 away from input 0 (|x - y|) */
     BuildFn build;
     void *ctx;
+    float eps;             /* finite-difference step; 0 = EPS */
+    double tol;            /* 0 = TOL */
 } GradCase;
 
 static NNGraph *new_graph(void)
@@ -130,17 +138,18 @@ static void check_grad(const GradCase *c)
         for (int s = 0; s < SAMPLES && s < n; s++) {
             int64_t i = n <= SAMPLES ? s : (int64_t)rng_below(&rng, (uint64_t)n);
             const float x0 = x[k][i];
-            x[k][i] = x0 + EPS;
+            const float eps = c->eps > 0 ? c->eps : EPS;
+            x[k][i] = x0 + eps;
             double lp = project(g, forward(g, c, x, false, vars), r);
-            x[k][i] = x0 - EPS;
+            x[k][i] = x0 - eps;
             double lm = project(g, forward(g, c, x, false, vars), r);
             x[k][i] = x0;
-            double fd = (lp - lm) / (2.0 * EPS);
+            double fd = (lp - lm) / (2.0 * eps);
             num2 += fd * fd;
             diff2 += (fd - ana[k][i]) * (fd - ana[k][i]);
         }
         double rel = sqrt(diff2) / fmax(sqrt(num2), 1e-2);
-        if (!(rel < TOL))
+        if (!(rel < (c->tol > 0 ? c->tol : TOL)))
             fail_msg("%s: input %d gradient differs from finite differences: relative error %.3g", c->name, k, rel);
         free(ana[k]);
         ana[k] = NULL;
@@ -298,19 +307,80 @@ static NNVar *b_l1(NNGraph *g, NNVar **in, void *ctx)
                            nn_l2_loss(g, in[0], in[1], NN_REDUCE_NONE));
 }
 
+/* The perceptual family on a 2-conv VGG prefix (conv1_1, conv1_2) with
+ * synthetic weights: squared and relative variants, feature statistics,
+ * an image term, layer weights, grey input expanded to 3 channels. */
+static Vgg *small_vgg;
+static NamedArrays small_stats;
+
+static void add_array(NamedArrays *a, const char *name, int ndim, const int64_t *dims, float scale, int phase)
+{
+    a->items = realloc(a->items, (a->count + 1) * sizeof *a->items);
+    NamedArray *n = &a->items[a->count++];
+    memset(n, 0, sizeof *n);
+    n->name = strdup(name);
+    n->ndim = ndim;
+    memcpy(n->dims, dims, (size_t)ndim * sizeof *dims);
+    const int64_t count = tensor_shape_numel(ndim, dims);
+    n->data = malloc((size_t)count * sizeof(float));
+    for (int64_t i = 0; i < count; i++)
+        n->data[i] = phase < 0 ? 1.5f + 0.5f * (float)(i % 3) : scale * (float)sin(0.9 * (double)i + phase);
+}
+
+static void make_small_vgg(void)
+{
+    NamedArrays w = {0};
+    // conv1_1 outputs stay near 2 +- 0.5, so r11's ReLU has no kink within
+    // reach of a finite-difference step (ReLU itself is checked above).
+    add_array(&w, "features.0.weight", 4, (int64_t[]){64, 3, 3, 3}, 0.03f, 0);
+    add_array(&w, "features.0.bias", 1, (int64_t[]){64}, 0.0f, -1);
+    add_array(&w, "features.2.weight", 4, (int64_t[]){64, 64, 3, 3}, 0.06f, 2);
+    add_array(&w, "features.2.bias", 1, (int64_t[]){64}, 0.05f, 3);
+    Err err = {0};
+    small_vgg = vgg_new(nn_backend_cpu(), &w, "small", &err);
+    assert_non_null(small_vgg);
+    assert_int_equal(vgg_deepest_tap(small_vgg), VGG_P1);
+    named_arrays_fini(&w);
+    add_array(&small_stats, "r11.0", 4, (int64_t[]){1, 64, 1, 1}, 0.1f, 4);
+    add_array(&small_stats, "r11.1", 4, (int64_t[]){1, 64, 1, 1}, 0, -1);
+    add_array(&small_stats, "c12.0", 4, (int64_t[]){1, 64, 1, 1}, 0.1f, 5);
+    add_array(&small_stats, "c12.1", 4, (int64_t[]){1, 64, 1, 1}, 0, -1);
+}
+
+typedef struct PercCtx {
+    int flags;
+    float img_weight;
+    NNReduction red;
+    NNPerceptualLoss pl; /* made by perc_init; its statistics must outlive the backward */
+} PercCtx;
+
+static void perc_init(PercCtx *c)
+{
+    NNLossLayer layers[2] = {{VGG_R11, 1.0f}, {VGG_C12, 0.25f}};
+    Err err = {0};
+    if (!nn_perceptual_init(&c->pl, small_vgg, &small_stats, layers, 2, c->img_weight, c->flags, &err))
+        fail_msg("%s", err.msg);
+}
+
+static NNVar *b_perceptual(NNGraph *g, NNVar **in, void *ctx)
+{
+    PercCtx *c = ctx;
+    return nn_perceptual_loss(g, &c->pl, in[0], in[1], c->red);
+}
+
 #define SHAPE4(a, b, c, d) {a, b, c, d}
 
 static void test_grad_conv(void **state)
 {
     (void)state;
     ConvCtx c31 = {1, 1}, c42 = {2, 0}, c43 = {1, 3};
-    GradCase a = {"conv3x3", 3, {4, 4, 1}, {SHAPE4(2, 3, 5, 6), SHAPE4(4, 3, 3, 3), {4}}, {0}, 0, 0, false, b_conv, &c31};
+    GradCase a = {"conv3x3", 3, {4, 4, 1}, {SHAPE4(2, 3, 5, 6), SHAPE4(4, 3, 3, 3), {4}}, {0}, 0, 0, false, b_conv, &c31, 0, 0};
     check_grad(&a);
-    GradCase b = {"conv4x4s2", 3, {4, 4, 1}, {SHAPE4(2, 2, 8, 8), SHAPE4(3, 2, 4, 4), {3}}, {0}, 0, 0, false, b_conv, &c42};
+    GradCase b = {"conv4x4s2", 3, {4, 4, 1}, {SHAPE4(2, 2, 8, 8), SHAPE4(3, 2, 4, 4), {3}}, {0}, 0, 0, false, b_conv, &c42, 0, 0};
     check_grad(&b);
-    GradCase d3 = {"conv4x4p3", 3, {4, 4, 1}, {SHAPE4(1, 2, 1, 1), SHAPE4(3, 2, 4, 4), {3}}, {0}, 0, 0, false, b_conv, &c43};
+    GradCase d3 = {"conv4x4p3", 3, {4, 4, 1}, {SHAPE4(1, 2, 1, 1), SHAPE4(3, 2, 4, 4), {3}}, {0}, 0, 0, false, b_conv, &c43, 0, 0};
     check_grad(&d3);
-    GradCase l = {"linear", 3, {2, 2, 1}, {{3, 5}, {4, 5}, {4}}, {0}, 0, 0, false, b_linear, NULL};
+    GradCase l = {"linear", 3, {2, 2, 1}, {{3, 5}, {4, 5}, {4}}, {0}, 0, 0, false, b_linear, NULL, 0, 0};
     check_grad(&l);
 }
 
@@ -318,14 +388,14 @@ static void test_grad_spatial(void **state)
 {
     (void)state;
     GradCase cases[] = {
-        {"reflect_pad", 1, {4}, {SHAPE4(2, 2, 4, 5)}, {0}, 0, 0, false, b_reflect, NULL},
-        {"avgpool2", 1, {4}, {SHAPE4(2, 3, 4, 6)}, {0}, 0, 0, false, b_avgpool, NULL},
-        {"maxpool2", 1, {4}, {SHAPE4(2, 3, 4, 6)}, {0}, 0, 0, false, b_maxpool, NULL},
-        {"upsample2", 1, {4}, {SHAPE4(2, 3, 3, 2)}, {0}, 0, 0, false, b_upsample, NULL},
-        {"bilinear_up", 1, {4}, {SHAPE4(2, 2, 5, 7)}, {0}, 0, 0, false, b_bilinear_up, NULL},
-        {"bilinear_down", 1, {4}, {SHAPE4(1, 2, 16, 12)}, {0}, 0, 0, false, b_bilinear_down, NULL},
-        {"concat", 2, {4, 4}, {SHAPE4(2, 1, 3, 2), SHAPE4(2, 3, 3, 2)}, {0}, 0, 0, false, b_concat, NULL},
-        {"expand_channels", 1, {4}, {SHAPE4(2, 1, 3, 4)}, {0}, 0, 0, false, b_expand, NULL},
+        {"reflect_pad", 1, {4}, {SHAPE4(2, 2, 4, 5)}, {0}, 0, 0, false, b_reflect, NULL, 0, 0},
+        {"avgpool2", 1, {4}, {SHAPE4(2, 3, 4, 6)}, {0}, 0, 0, false, b_avgpool, NULL, 0, 0},
+        {"maxpool2", 1, {4}, {SHAPE4(2, 3, 4, 6)}, {0}, 0, 0, false, b_maxpool, NULL, 0, 0},
+        {"upsample2", 1, {4}, {SHAPE4(2, 3, 3, 2)}, {0}, 0, 0, false, b_upsample, NULL, 0, 0},
+        {"bilinear_up", 1, {4}, {SHAPE4(2, 2, 5, 7)}, {0}, 0, 0, false, b_bilinear_up, NULL, 0, 0},
+        {"bilinear_down", 1, {4}, {SHAPE4(1, 2, 16, 12)}, {0}, 0, 0, false, b_bilinear_down, NULL, 0, 0},
+        {"concat", 2, {4, 4}, {SHAPE4(2, 1, 3, 2), SHAPE4(2, 3, 3, 2)}, {0}, 0, 0, false, b_concat, NULL, 0, 0},
+        {"expand_channels", 1, {4}, {SHAPE4(2, 1, 3, 4)}, {0}, 0, 0, false, b_expand, NULL, 0, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         check_grad(&cases[i]);
@@ -335,18 +405,18 @@ static void test_grad_eltwise(void **state)
 {
     (void)state;
     GradCase cases[] = {
-        {"leaky_relu", 1, {4}, {SHAPE4(2, 3, 4, 4)}, {0}, 1, 0, false, b_lrelu, NULL},
-        {"relu", 1, {4}, {SHAPE4(2, 3, 4, 4)}, {0}, 1, 0, false, b_relu, NULL},
-        {"tanh", 1, {4}, {SHAPE4(2, 3, 4, 4)}, {0}, 0, 0, false, b_tanh, NULL},
-        {"sigmoid", 1, {4}, {SHAPE4(2, 3, 4, 4)}, {0}, 0, 0, false, b_sigmoid, NULL},
-        {"abs", 1, {4}, {SHAPE4(2, 3, 4, 4)}, {0}, 1, 0, false, b_abs, NULL},
-        {"square", 1, {4}, {SHAPE4(2, 3, 4, 4)}, {0}, 0, 0, false, b_square, NULL},
-        {"sqrt", 1, {4}, {SHAPE4(2, 3, 4, 4)}, {0}, 0, 1, false, b_sqrt, NULL},
-        {"add_sub_axpby_affine", 2, {4, 4}, {SHAPE4(2, 3, 2, 2), SHAPE4(2, 3, 2, 2)}, {0}, 0, 0, false, b_axpby, NULL},
-        {"fadein", 2, {4, 4}, {SHAPE4(2, 3, 2, 2), SHAPE4(2, 3, 2, 2)}, {0}, 0, 0, false, b_fadein, NULL},
-        {"channel_norm", 1, {4}, {SHAPE4(2, 3, 2, 3)}, {0}, 0, 0, false, b_channel_norm, NULL},
-        {"div_per_sample", 2, {4, 1}, {SHAPE4(2, 3, 2, 3), {2}}, {false, true}, 0, 0, false, b_div_sample, NULL},
-        {"l1_l2_compose", 2, {4, 4}, {SHAPE4(2, 3, 4, 4), SHAPE4(2, 3, 4, 4)}, {0}, 0, 0, true, b_l1, NULL},
+        {"leaky_relu", 1, {4}, {SHAPE4(2, 3, 4, 4)}, {0}, 1, 0, false, b_lrelu, NULL, 0, 0},
+        {"relu", 1, {4}, {SHAPE4(2, 3, 4, 4)}, {0}, 1, 0, false, b_relu, NULL, 0, 0},
+        {"tanh", 1, {4}, {SHAPE4(2, 3, 4, 4)}, {0}, 0, 0, false, b_tanh, NULL, 0, 0},
+        {"sigmoid", 1, {4}, {SHAPE4(2, 3, 4, 4)}, {0}, 0, 0, false, b_sigmoid, NULL, 0, 0},
+        {"abs", 1, {4}, {SHAPE4(2, 3, 4, 4)}, {0}, 1, 0, false, b_abs, NULL, 0, 0},
+        {"square", 1, {4}, {SHAPE4(2, 3, 4, 4)}, {0}, 0, 0, false, b_square, NULL, 0, 0},
+        {"sqrt", 1, {4}, {SHAPE4(2, 3, 4, 4)}, {0}, 0, 1, false, b_sqrt, NULL, 0, 0},
+        {"add_sub_axpby_affine", 2, {4, 4}, {SHAPE4(2, 3, 2, 2), SHAPE4(2, 3, 2, 2)}, {0}, 0, 0, false, b_axpby, NULL, 0, 0},
+        {"fadein", 2, {4, 4}, {SHAPE4(2, 3, 2, 2), SHAPE4(2, 3, 2, 2)}, {0}, 0, 0, false, b_fadein, NULL, 0, 0},
+        {"channel_norm", 1, {4}, {SHAPE4(2, 3, 2, 3)}, {0}, 0, 0, false, b_channel_norm, NULL, 0, 0},
+        {"div_per_sample", 2, {4, 1}, {SHAPE4(2, 3, 2, 3), {2}}, {false, true}, 0, 0, false, b_div_sample, NULL, 0, 0},
+        {"l1_l2_compose", 2, {4, 4}, {SHAPE4(2, 3, 4, 4), SHAPE4(2, 3, 4, 4)}, {0}, 0, 0, true, b_l1, NULL, 0, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         check_grad(&cases[i]);
@@ -357,13 +427,40 @@ static void test_grad_reduce_norm(void **state)
     (void)state;
     static int training = 1;
     GradCase cases[] = {
-        {"reductions", 1, {4}, {SHAPE4(2, 3, 3, 4)}, {0}, 0, 0, false, b_reductions, NULL},
-        {"softmax_ce", 1, {2}, {{3, 5}}, {0}, 0, 0, false, b_softmax_ce, NULL},
-        {"batchnorm_train", 3, {4, 1, 1}, {SHAPE4(3, 3, 2, 3), {3}, {3}}, {0}, 0, 0, false, b_batchnorm, &training},
-        {"batchnorm_eval", 3, {4, 1, 1}, {SHAPE4(3, 3, 2, 3), {3}, {3}}, {0}, 0, 0, false, b_batchnorm, NULL},
+        {"reductions", 1, {4}, {SHAPE4(2, 3, 3, 4)}, {0}, 0, 0, false, b_reductions, NULL, 0, 0},
+        {"softmax_ce", 1, {2}, {{3, 5}}, {0}, 0, 0, false, b_softmax_ce, NULL, 0, 0},
+        {"batchnorm_train", 3, {4, 1, 1}, {SHAPE4(3, 3, 2, 3), {3}, {3}}, {0}, 0, 0, false, b_batchnorm, &training, 0, 0},
+        {"batchnorm_eval", 3, {4, 1, 1}, {SHAPE4(3, 3, 2, 3), {3}, {3}}, {0}, 0, 0, false, b_batchnorm, NULL, 0, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         check_grad(&cases[i]);
+}
+
+static void test_grad_perceptual(void **state)
+{
+    (void)state;
+    make_small_vgg();
+    PercCtx squared = {NN_FEATURE_NORM | NN_RELATIVE, 0.5f, NN_REDUCE_MEAN, {0}};
+    PercCtx plain = {0, 0.0f, NN_REDUCE_SUM, {0}};
+    PercCtx rel_l1 = {NN_RELATIVE_PERCEPTUAL_L1, 0.0f, NN_REDUCE_NONE, {0}};
+    perc_init(&squared);
+    perc_init(&plain);
+    perc_init(&rel_l1);
+    GradCase cases[] = {
+        {"perceptual_relative_squared", 2, {4, 4}, {SHAPE4(2, 1, 6, 6), SHAPE4(2, 1, 6, 6)}, {true, false}, 0, 0,
+         false, b_perceptual, &squared, 1e-3f, 0},
+        {"perceptual_plain", 2, {4, 4}, {SHAPE4(2, 3, 6, 6), SHAPE4(2, 3, 6, 6)}, {true, false}, 0, 0, false,
+         b_perceptual, &plain, 1e-3f, 0},
+        {"perceptual_relative_l1", 2, {4, 4}, {SHAPE4(2, 3, 6, 6), SHAPE4(2, 3, 6, 6)}, {true, false}, 0, 0, true,
+         b_perceptual, &rel_l1, 1e-3f, 1e-2},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        check_grad(&cases[i]);
+    nn_perceptual_fini(&squared.pl);
+    nn_perceptual_fini(&plain.pl);
+    nn_perceptual_fini(&rel_l1.pl);
+    vgg_free(small_vgg);
+    named_arrays_fini(&small_stats);
 }
 
 /* ---- forward semantics against double references ---- */
@@ -484,7 +581,7 @@ int main(void)
         cmocka_unit_test(test_grad_conv),         cmocka_unit_test(test_grad_spatial),
         cmocka_unit_test(test_grad_eltwise),      cmocka_unit_test(test_grad_reduce_norm),
         cmocka_unit_test(test_forward_semantics), cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_arena_steady_state),
+        cmocka_unit_test(test_arena_steady_state), cmocka_unit_test(test_grad_perceptual),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

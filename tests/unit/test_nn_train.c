@@ -24,6 +24,7 @@
 #include "nn_optim.h"
 #include "params.h"
 #include "rng.h"
+#include "vgg.h"
 
 static Params *two_params(int64_t n0, int64_t n1)
 {
@@ -49,6 +50,11 @@ static void test_params_layout(void **state)
     assert_int_equal(params_find(p, "c"), -1);
     assert_int_equal(params_add(p, "late", 1, (int64_t[]){1}, &err), -1);
     assert_non_null(strstr(err.msg, "after allocation"));
+    params_grad(p, 1)[2] = 3.0f;
+    params_scale_grad(p, -0.5f);
+    assert_true(params_grad(p, 1)[2] == -1.5f && params_grad(p, 0)[0] == 0.0f);
+    params_zero_grad(p);
+    assert_true(params_grad(p, 1)[2] == 0.0f);
     params_free(p);
 
     err_clear(&err);
@@ -272,12 +278,64 @@ static void test_repeatable_across_threads(void **state)
     assert_memory_equal(b, c, (size_t)nb * sizeof(float));
 }
 
+// Evaluation mode records no gradient: the same values, nothing to backprop.
+static void test_no_grad_mode(void **state)
+{
+    (void)state;
+    Err err = {0};
+    Params *p = two_params(3, 3);
+    for (int i = 0; i < 3; i++)
+        params_data(p, 0)[i] = (float)i - 1.0f;
+    NNGraph *g = nn_graph_new(nn_backend_cpu(), &err);
+    float with_grad, without;
+    NNVar *x = nn_input(g, 1, (int64_t[]){3}, (float[]){0.5f, -2.0f, 4.0f});
+    NNVar *loss = nn_mean(g, nn_abs(g, nn_sub(g, x, params_var(p, 0))));
+    assert_true(loss->requires_grad);
+    nn_var_download(g, loss, &with_grad);
+    nn_graph_reset(g);
+    nn_graph_set_grad(g, false);
+    x = nn_input(g, 1, (int64_t[]){3}, (float[]){0.5f, -2.0f, 4.0f});
+    loss = nn_mean(g, nn_abs(g, nn_sub(g, x, params_var(p, 0))));
+    assert_false(loss->requires_grad);
+    nn_var_download(g, loss, &without);
+    assert_true(with_grad == without);
+    params_zero_grad(p);
+    assert_true(nn_backward(g, loss, &err));
+    for (int i = 0; i < 3; i++)
+        assert_true(params_grad(p, 0)[i] == 0.0f);
+    nn_graph_free(g);
+    params_free(p);
+}
+
+static void test_vgg_bad_weights(void **state)
+{
+    (void)state;
+    Err err = {0};
+    NamedArrays a = {0};
+    float w[3] = {0};
+    NamedArray item = {.name = "classifier.0.weight", .ndim = 1, .dims = {3}, .data = w};
+    a.items = &item;
+    a.count = 1;
+    assert_null(vgg_new(nn_backend_cpu(), &a, "model.pth", &err));
+    assert_non_null(strstr(err.msg, "model.pth: neither a torchvision VGG19"));
+    // A conv with the wrong shape names the key.
+    err_clear(&err);
+    float b[64] = {0};
+    NamedArray two[2] = {{.name = "features.0.weight", .ndim = 4, .dims = {64, 1, 3, 3}, .data = w},
+                         {.name = "features.0.bias", .ndim = 1, .dims = {64}, .data = b}};
+    a.items = two;
+    a.count = 2;
+    assert_null(vgg_new(nn_backend_cpu(), &a, "model.pth", &err));
+    assert_non_null(strstr(err.msg, "features.0.weight is not a 3x3 convolution 3 -> 64"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_params_layout),      cmocka_unit_test(test_params_save_load),
         cmocka_unit_test(test_adam_reference),     cmocka_unit_test(test_sgd_reference),
         cmocka_unit_test(test_init_distributions), cmocka_unit_test(test_repeatable_across_threads),
+        cmocka_unit_test(test_no_grad_mode),       cmocka_unit_test(test_vgg_bad_weights),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

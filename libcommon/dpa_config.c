@@ -38,6 +38,7 @@ const ConfigKey dpa_schema[] = {
     {"flip", CONFIG_BOOL, "false", "random horizontal and vertical flips in training"},
     {"center_crop", CONFIG_INT, "0", "centre crop before resizing (NIH: 224 or 300); 0 for none"},
     {"resize", CONFIG_INT, "0", "resize to this side after cropping (Pillow bilinear); 0 for none"},
+    {"pad", CONFIG_INT, "0", "zero pixels added on every side last (Fashion-MNIST 28 -> 32: 2); 0 for none"},
     {"equalize", CONFIG_BOOL, "false", "histogram equalisation (ImageOps.equalize)"},
     {"grey", CONFIG_BOOL, "false", "convert images to grey"},
     {"cache_data", CONFIG_BOOL, "false", "transform each training image once and reuse it"},
@@ -210,6 +211,7 @@ bool dpa_config_from(Config *c, DpaConfig *dc, Err *err)
     GET_INT("crop_size", dc->crop_size);
     GET_INT("center_crop", dc->center_crop);
     GET_INT("resize", dc->resize);
+    GET_INT("pad", dc->pad);
     GET_INT("test_batch_size", dc->test_batch_size);
     if (dc->crop != DPA_CROP_NONE && dc->crop_size <= 0)
         return err_set(err, "crop = %s needs crop_size", crop);

@@ -66,6 +66,7 @@ typedef struct DpaConfig {
     bool flip;                 /* random horizontal then vertical flips, p = 0.5 each */
     int center_crop;           /* NIH: crop 224 or 300 before resizing; 0: none */
     int resize;                /* 0: none; else the side after resizing (Pillow bilinear) */
+    int pad;                   /* zero pixels on every side, last (Fashion-MNIST 28 -> 32); 0: none */
     bool equalize;             /* ImageOps.equalize after cropping */
     bool grey;                 /* convert('L') */
     bool cache_data;           /* transform each image once (the pg configs' quirk) */

@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* dpa_file: DPA models and checkpoints as tensor streams (see dpa_file.h). */
+#include "dpa_file.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tstream.h"
+
+bool dpa_file_read_config(const char *path, Config **out, Err *err)
+{
+    *out = NULL;
+    TStreamReader *r = tstream_open(path, err);
+    if (!r)
+        return false;
+    TRecord rec;
+    trecord_init(&rec);
+    bool ok = false;
+    int rc = tstream_read(r, &rec, err);
+    if (rc < 0)
+        goto done;
+    const char *kind = rc ? trecord_meta_get(&rec, "kind") : NULL;
+    if (!kind || strcmp(kind, "config") != 0 || rec.dtype != TDTYPE_U8) {
+        err_set(err, "%s: not a model file (it must start with a kind=config record; see ad-train)", tstream_name(r));
+        goto done;
+    }
+    const char *model = trecord_meta_get(&rec, "model");
+    if (model && strcmp(model, "dpa") != 0) {
+        err_set(err, "%s: a model of kind %s, not dpa", tstream_name(r), model);
+        goto done;
+    }
+    Config *c = config_new(err);
+    if (!c || !config_load_text(c, rec.data, rec.data_bytes, tstream_name(r), err)) {
+        config_free(c);
+        goto done;
+    }
+    const char *m = config_get(c, "model");
+    if (m && strcmp(m, "dpa") != 0) {
+        err_set(err, "%s: a model of kind %s, not dpa", tstream_name(r), m);
+        config_free(c);
+        goto done;
+    }
+    *out = c;
+    ok = true;
+done:
+    trecord_fini(&rec);
+    tstream_close(r);
+    return ok;
+}
+
+static bool write_state(TStreamWriter *w, const DpaTrainState *s, Err *err)
+{
+    TRecord rec;
+    trecord_init(&rec);
+    char display[128] = "";
+    for (int i = 0; i < s->ndisplay; i++)
+        snprintf(display + strlen(display), sizeof display - strlen(display), "%s%" PRId64, i ? "," : "",
+                 s->display[i]);
+    const PgSchedule *pg = &s->pg;
+    bool ok = trecord_set_shape(&rec, TDTYPE_U8, 1, (int64_t[]){1}, err) &&
+              trecord_meta_set(&rec, "kind", "state", err) &&
+              trecord_meta_setf(&rec, err, "stage", "%d", (int)pg->stage) &&
+              trecord_meta_setf(&rec, err, "res", "%d", pg->res) &&
+              trecord_meta_setf(&rec, err, "progress", "%a", pg->progress) &&
+              trecord_meta_setf(&rec, err, "delta", "%a", pg->delta) &&
+              trecord_meta_setf(&rec, err, "stage_iter", "%" PRId64, pg->stage_iter) &&
+              trecord_meta_setf(&rec, err, "global_iter", "%" PRId64, pg->global_iter) &&
+              trecord_meta_setf(&rec, err, "finished", "%d", (int)pg->finished) &&
+              trecord_meta_setf(&rec, err, "sampler_seed", "%" PRIu64, s->sampler.seed) &&
+              trecord_meta_setf(&rec, err, "sampler_n", "%" PRId64, s->sampler.n) &&
+              trecord_meta_setf(&rec, err, "sampler_batch", "%" PRId64, s->sampler.batch) &&
+              trecord_meta_setf(&rec, err, "sampler_epoch", "%" PRId64, s->sampler.epoch) &&
+              trecord_meta_setf(&rec, err, "sampler_position", "%" PRId64, s->sampler.position) &&
+              trecord_meta_setf(&rec, err, "adam_t", "%" PRId64, s->adam_t) &&
+              trecord_meta_setf(&rec, err, "n_images", "%" PRId64, s->n_images) &&
+              trecord_meta_setf(&rec, err, "data_hash", "%016" PRIx64, s->data_hash) &&
+              trecord_meta_set(&rec, "display", display, err) && tstream_write(w, &rec, err);
+    trecord_fini(&rec);
+    return ok;
+}
+
+bool dpa_file_save(const char *path, const Config *cfg, DpaModel *m, const DpaTrainState *state,
+                   const NNAdam *adam, Err *err)
+{
+    size_t len;
+    char *text = config_to_text(cfg, &len, err);
+    if (!text)
+        return false;
+    TStreamWriter *w = tstream_create(path, err);
+    TRecord rec;
+    trecord_init(&rec);
+    bool ok = w && trecord_set_shape(&rec, TDTYPE_U8, 1, (int64_t[]){(int64_t)len}, err) &&
+              trecord_meta_set(&rec, "kind", "config", err) && trecord_meta_set(&rec, "model", "dpa", err);
+    if (ok) {
+        memcpy(rec.data, text, len);
+        ok = tstream_write(w, &rec, err);
+    }
+    free(text);
+    trecord_fini(&rec);
+    ok = ok && (!state || write_state(w, state, err)) && params_save(dpa_model_params(m), w, err);
+    if (ok && state && adam) {
+        int64_t n = params_block_floats(dpa_model_params(m));
+        const char *names[2] = {"adam.m", "adam.v"};
+        const float *data[2] = {adam->m, adam->v};
+        for (int i = 0; i < 2 && ok; i++) {
+            trecord_init(&rec);
+            ok = trecord_meta_set(&rec, "name", names[i], err) &&
+                 tstream_write_parts(w, TDTYPE_F32, 1, (int64_t[]){n}, data[i], &rec, err);
+            trecord_fini(&rec);
+        }
+    }
+    if (ok)
+        return tstream_writer_commit(w, err);
+    tstream_writer_abort(w);
+    return false;
+}
+
+static bool meta_i64(const TRecord *rec, const char *key, int64_t *out, const char *file, Err *err)
+{
+    Err e = {0};
+    if (!trecord_meta_get_int(rec, key, out, &e))
+        return err_set(err, "%s: checkpoint state: %s", file, e.msg[0] ? e.msg : key);
+    return true;
+}
+
+static bool read_state(const TRecord *rec, DpaTrainState *s, const char *file, Err *err)
+{
+    int64_t v[16];
+    const char *keys[] = {"stage", "res", "stage_iter", "global_iter", "finished", "sampler_n", "sampler_batch",
+                          "sampler_epoch", "sampler_position", "adam_t", "n_images"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (!meta_i64(rec, keys[i], &v[i], file, err))
+            return false;
+    const char *prog = trecord_meta_get(rec, "progress"), *delta = trecord_meta_get(rec, "delta");
+    const char *seed = trecord_meta_get(rec, "sampler_seed"), *hash = trecord_meta_get(rec, "data_hash");
+    const char *disp = trecord_meta_get(rec, "display");
+    if (!prog || !delta || !seed || !hash || !disp)
+        return err_set(err, "%s: checkpoint state record is incomplete", file);
+    s->pg.stage = v[0] ? PG_TRNS : PG_STAB;
+    s->pg.res = (int)v[1];
+    s->pg.progress = strtod(prog, NULL);
+    s->pg.delta = strtod(delta, NULL);
+    s->pg.stage_iter = v[2];
+    s->pg.global_iter = v[3];
+    s->pg.finished = v[4] != 0;
+    s->sampler.seed = strtoull(seed, NULL, 10);
+    s->sampler.n = v[5];
+    s->sampler.batch = v[6];
+    s->sampler.epoch = v[7];
+    s->sampler.position = v[8];
+    s->adam_t = v[9];
+    s->n_images = v[10];
+    s->data_hash = strtoull(hash, NULL, 16);
+    s->ndisplay = 0;
+    for (const char *p = disp; *p && s->ndisplay < DPA_DISPLAY_IMAGES;) {
+        char *end;
+        s->display[s->ndisplay++] = strtoll(p, &end, 10);
+        p = *end == ',' ? end + 1 : end;
+        if (end == p && *p)
+            break;
+    }
+    return true;
+}
+
+bool dpa_file_load(const char *path, DpaModel *m, DpaTrainState *state, NNAdam *adam, Err *err)
+{
+    TStreamReader *r = tstream_open(path, err);
+    if (!r)
+        return false;
+    Params *p = dpa_model_params(m);
+    int64_t nblock = params_block_floats(p);
+    int nparams = params_count(p), found = 0;
+    bool have_state = false, have_m = false, have_v = false, ok = false;
+    TRecord rec;
+    trecord_init(&rec);
+    for (int64_t i = 0;; i++) {
+        int rc = tstream_read(r, &rec, err);
+        if (rc < 0)
+            goto done;
+        if (rc == 0)
+            break;
+        if (i == 0) {
+            const char *kind = trecord_meta_get(&rec, "kind");
+            if (!kind || strcmp(kind, "config") != 0) {
+                err_set(err, "%s: not a model file (it must start with a kind=config record)", tstream_name(r));
+                goto done;
+            }
+            continue;
+        }
+        const char *kind = trecord_meta_get(&rec, "kind");
+        const char *name = trecord_meta_get(&rec, "name");
+        if (kind && strcmp(kind, "state") == 0) {
+            if (state && !read_state(&rec, state, tstream_name(r), err))
+                goto done;
+            have_state = true;
+            continue;
+        }
+        if (name && (strcmp(name, "adam.m") == 0 || strcmp(name, "adam.v") == 0)) {
+            if (rec.dtype != TDTYPE_F32 || trecord_elements(&rec) != nblock) {
+                err_set(err, "%s: %s has %lld values, the model needs %lld", tstream_name(r), name,
+                        (long long)trecord_elements(&rec), (long long)nblock);
+                goto done;
+            }
+            if (adam)
+                memcpy(name[5] == 'm' ? adam->m : adam->v, rec.data, (size_t)nblock * sizeof(float));
+            *(name[5] == 'm' ? &have_m : &have_v) = true;
+            continue;
+        }
+        int applied = params_load_record(p, &rec, err);
+        if (applied < 0) {
+            err_prefix(err, "%s: ", tstream_name(r));
+            goto done;
+        }
+        found += applied;
+    }
+    if (found < nparams) {
+        err_set(err, "%s: %d of the model's %d parameters are missing (a truncated file, or a model of another "
+                     "architecture)", tstream_name(r), nparams - found, nparams);
+        goto done;
+    }
+    if ((state || adam) && !(have_state && have_m && have_v)) {
+        err_set(err, "%s: not a checkpoint (no training state); resume needs the file ad-train --checkpoint wrote",
+                tstream_name(r));
+        goto done;
+    }
+    if (adam && state)
+        adam->t = state->adam_t;
+    ok = true;
+done:
+    trecord_fini(&rec);
+    tstream_close(r);
+    return ok;
+}

@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* dpa_train: the DPA training loop (see dpa_train.h). */
+#include "dpa_train.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "dpa_data.h"
+#include "dpa_file.h"
+#include "dpa_plot.h"
+#include "nn_optim.h"
+#include "progress.h"
+#include "rng.h"
+#include "sampler.h"
+
+#define LOSS_LIMIT 1e6 /* the original aborts above this (6.2) */
+#define STREAMS_PER_ITER ((uint64_t)1 << 20)
+
+NNVar *dpa_step_loss(NNGraph *g, DpaModel *m, const DpaLosses *L, const float *x, int64_t n, PgStage stage,
+                     int res, double progress)
+{
+    const DpaArch *a = dpa_model_arch(m);
+    nn_graph_reset(g);
+    NNVar *in = nn_input(g, 4, (int64_t[]){n, a->image_dim, a->max_res, a->max_res}, x);
+    float alpha = (float)progress;
+    NNVar *real = dpa_mix_resolution(g, in, a->max_res, stage, res, alpha);
+    NNVar *rec = dpa_decode(g, m, dpa_encode(g, m, real, stage, res, alpha), stage, res, alpha);
+    return dpa_losses_stage(g, L, stage, res, progress, real, rec);
+}
+
+typedef struct Run {
+    const DpaTrainOptions *o;
+    Config *cfg;
+    DpaConfig dc;
+    DpaImages im;
+    TransformSpec train_spec, test_spec;
+    float *cache;        /* cache_data: every image transformed once */
+    size_t image_floats; /* image_dim * max_res^2 */
+    DpaModel *m;
+    DpaLosses L;
+    NNGraph *g;
+    NNAdam adam;
+    bool adam_ready;
+    Sampler sampler;
+    bool sampler_ready;
+    PgSchedule pg;
+    DpaTrainState st;
+    uint64_t aug_seed;
+    float *batch;
+    int64_t *idx;
+    int64_t max_batch;
+    FILE *log;
+    int64_t *hist_iter;
+    double *hist_loss;
+    int64_t hist_n, hist_cap;
+} Run;
+
+static bool save_checkpoint(Run *r, Err *err)
+{
+    if (!r->o->checkpoint)
+        return true;
+    r->st.pg = r->pg;
+    r->st.sampler = r->sampler.state;
+    r->st.adam_t = r->adam.t;
+    r->st.n_images = r->im.n;
+    r->st.data_hash = r->im.hash;
+    return dpa_file_save(r->o->checkpoint, r->cfg, r->m, &r->st, &r->adam, err);
+}
+
+// The images idx[0..n) as the stage's step sees them at max_res.
+static bool load_batch(Run *r, const int64_t *idx, int64_t n, const TransformSpec *spec, uint64_t stream0,
+                       float *out, Err *err)
+{
+    if (r->cache && spec == &r->train_spec) {
+        for (int64_t j = 0; j < n; j++)
+            memcpy(out + (size_t)j * r->image_floats, r->cache + (size_t)idx[j] * r->image_floats,
+                   r->image_floats * sizeof(float));
+        return true;
+    }
+    return dpa_images_batch(&r->im, spec, idx, n, out, r->aug_seed, stream0, err);
+}
+
+static bool write_samples(Run *r, Err *err)
+{
+    const DpaArch *a = dpa_model_arch(r->m);
+    int n = r->st.ndisplay;
+    if (!r->o->samples || n == 0)
+        return true;
+    if (mkdir(r->o->samples, 0777) != 0 && errno != EEXIST)
+        return err_set(err, "%s: cannot create the samples folder: %s", r->o->samples, strerror(errno));
+    float *x = r->batch;
+    if (!load_batch(r, r->st.display, n, &r->test_spec, 0, x, err))
+        return false;
+    // Evaluated without gradients; the training graph is reset by the next step.
+    nn_graph_set_grad(r->g, false);
+    nn_graph_reset(r->g);
+    float alpha = pg_alpha(&r->pg);
+    NNVar *in = nn_input(r->g, 4, (int64_t[]){n, a->image_dim, a->max_res, a->max_res}, x);
+    NNVar *real = dpa_mix_resolution(r->g, in, a->max_res, r->pg.stage, r->pg.res, alpha);
+    NNVar *rec = dpa_decode(r->g, r->m, dpa_encode(r->g, r->m, real, r->pg.stage, r->pg.res, alpha), r->pg.stage,
+                            r->pg.res, alpha);
+    nn_graph_set_grad(r->g, true);
+    if (!nn_graph_ok(r->g, err))
+        return false;
+    size_t each = (size_t)a->image_dim * r->pg.res * r->pg.res;
+    float *host = xmalloc_array(2 * n * each, sizeof(float), err);
+    if (!host)
+        return false;
+    nn_var_download(r->g, real, host);
+    nn_var_download(r->g, rec, host + n * each);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/res_%d_stage_%s_iter%07" PRId64 ".png", r->o->samples, r->pg.res,
+             pg_stage_name(r->pg.stage), r->pg.global_iter);
+    bool ok = dpa_plot_grid(path, host, host + n * each, n, a->image_dim, r->pg.res, r->pg.res, err);
+    snprintf(path, sizeof path, "%s/sample.png", r->o->samples);
+    ok = ok && dpa_plot_grid(path, host, host + n * each, n, a->image_dim, r->pg.res, r->pg.res, err);
+    free(host);
+    if (ok && r->hist_n > 1) {
+        snprintf(path, sizeof path, "%s/loss.png", r->o->samples);
+        ok = dpa_plot_loss(path, r->hist_iter, r->hist_loss, r->hist_n, err);
+    }
+    return ok;
+}
+
+static bool record_loss(Run *r, double loss, double images_per_s, Err *err)
+{
+    if (r->hist_n == r->hist_cap) {
+        int64_t cap = r->hist_cap ? 2 * r->hist_cap : 1024;
+        int64_t *it = xrealloc_array(r->hist_iter, (size_t)cap, sizeof *it, err);
+        if (!it)
+            return false;
+        r->hist_iter = it;
+        double *ls = xrealloc_array(r->hist_loss, (size_t)cap, sizeof *ls, err);
+        if (!ls)
+            return false;
+        r->hist_loss = ls;
+        r->hist_cap = cap;
+    }
+    r->hist_iter[r->hist_n] = r->pg.global_iter + 1;
+    r->hist_loss[r->hist_n++] = loss;
+    if (r->log) {
+        fprintf(r->log, "%" PRId64 "\t%s\t%d\t%.9g\t%.9g\t%.1f\n", r->pg.global_iter + 1, pg_stage_name(r->pg.stage),
+                r->pg.res, r->pg.progress, loss, images_per_s);
+        if (fflush(r->log) != 0)
+            return err_set(err, "%s: %s", r->o->log, strerror(errno));
+    }
+    return true;
+}
+
+// Everything that can be wrong is checked here, before the first iteration.
+static bool setup(Run *r, Err *err)
+{
+    const DpaTrainOptions *o = r->o;
+    if (!config_apply_defaults(r->cfg, dpa_schema, err) || !config_validate(r->cfg, dpa_schema, err) ||
+        !dpa_config_from(r->cfg, &r->dc, err))
+        return false;
+    const char *model = config_get(r->cfg, "model");
+    if (strcmp(model, "dpa") != 0)
+        return err_set(err, "%s: model %s: this trainer trains dpa", config_origin(r->cfg, "model"), model);
+    const DpaConfig *dc = &r->dc;
+    r->train_spec = dpa_transform_spec(dc, true);
+    r->test_spec = dpa_transform_spec(dc, false);
+    if (!(r->m = dpa_model_new(nn_backend_cpu(), &dc->arch, dc->plan.initial_res, err)))
+        return false;
+    if (!dpa_images_load(&r->im, o->images, dc, err))
+        return false;
+    r->max_batch = DPA_DISPLAY_IMAGES;
+    for (int k = 0; (dc->plan.initial_res << k) <= dc->plan.max_res; k++) {
+        if (dc->batch_size[k] > r->im.n)
+            return err_set(err, "%s: %" PRId64 " training images are fewer than the batch size %" PRId64
+                                " at resolution %d (every batch must be full)",
+                           o->images, r->im.n, dc->batch_size[k], dc->plan.initial_res << k);
+        if (dc->batch_size[k] > r->max_batch)
+            r->max_batch = dc->batch_size[k];
+    }
+    if (!dpa_losses_init(&r->L, dc, o->weights, err))
+        return false;
+    if (!(r->g = nn_graph_new(nn_backend_cpu(), err)))
+        return false;
+    if (!nn_adam_init(&r->adam, dpa_model_params(r->m), dc->lr, 0.9, 0.999, 1e-8, err))
+        return false;
+    r->adam_ready = true;
+    r->image_floats = (size_t)dc->arch.image_dim * dc->arch.max_res * dc->arch.max_res;
+    if (!(r->batch = xmalloc_array((size_t)r->max_batch * r->image_floats, sizeof(float), err)) ||
+        !(r->idx = xmalloc_array((size_t)r->max_batch, sizeof(int64_t), err)))
+        return false;
+    r->aug_seed = dc->seed ^ rng_hash_string("dpa augmentation");
+    if (!pg_init(&r->pg, &dc->plan, err))
+        return false;
+    int64_t bs0 = dc->batch_size[0];
+    if (!sampler_init(&r->sampler, r->im.n, bs0, dc->seed ^ rng_hash_string("dpa sampler"), err))
+        return false;
+    r->sampler_ready = true;
+    if (o->resume) {
+        Config *ck = NULL;
+        if (!dpa_file_read_config(o->checkpoint, &ck, err))
+            return false;
+        size_t la, lb;
+        char *ta = config_to_text(ck, &la, err), *tb = ta ? config_to_text(r->cfg, &lb, err) : NULL;
+        config_free(ck);
+        bool same = ta && tb && la == lb && memcmp(ta, tb, la) == 0;
+        if (ta && tb && !same) {
+            // Name the first line that differs.
+            size_t i = 0, start = 0;
+            while (i < la && i < lb && ta[i] == tb[i])
+                if (ta[i++] == '\n')
+                    start = i;
+            size_t end = start;
+            while (end < lb && tb[end] != '\n')
+                end++;
+            err_set(err, "%s: the checkpoint was made with another configuration (differs at '%.*s'); resume with "
+                         "the same configuration and flags", o->checkpoint, (int)(end - start), tb + start);
+        }
+        free(ta);
+        free(tb);
+        if (!same)
+            return false;
+        if (!dpa_file_load(o->checkpoint, r->m, &r->st, &r->adam, err))
+            return false;
+        if (r->st.n_images != r->im.n || r->st.data_hash != r->im.hash)
+            return err_set(err, "%s: the checkpoint was trained on other images (%" PRId64 " then, %" PRId64
+                                " now, or different pixels)", o->checkpoint, r->st.n_images, r->im.n);
+        r->pg.stage = r->st.pg.stage;
+        r->pg.res = r->st.pg.res;
+        r->pg.progress = r->st.pg.progress;
+        r->pg.delta = r->st.pg.delta;
+        r->pg.stage_iter = r->st.pg.stage_iter;
+        r->pg.global_iter = r->st.pg.global_iter;
+        r->pg.finished = r->st.pg.finished;
+        if (!sampler_restore(&r->sampler, &r->st.sampler, err))
+            return false;
+    } else {
+        dpa_model_init(r->m, dc->seed);
+        // The first batch is drawn for display and not trained on (6.1).
+        sampler_next_batch(&r->sampler, r->idx);
+        r->st.ndisplay = (int)(bs0 < DPA_DISPLAY_IMAGES ? bs0 : DPA_DISPLAY_IMAGES);
+        memcpy(r->st.display, r->idx, (size_t)r->st.ndisplay * sizeof(int64_t));
+    }
+    if (dc->cache_data) {
+        // The pg configurations' quirk: one transform per image for the whole run.
+        if (!(r->cache = xmalloc_array((size_t)r->im.n * r->image_floats, sizeof(float), err)))
+            return false;
+        int64_t chunk = 256;
+        for (int64_t i = 0; i < r->im.n; i += chunk) {
+            int64_t n = r->im.n - i < chunk ? r->im.n - i : chunk;
+            int64_t ids[256];
+            for (int64_t j = 0; j < n; j++)
+                ids[j] = i + j;
+            if (!dpa_images_batch(&r->im, &r->train_spec, ids, n, r->cache + (size_t)i * r->image_floats,
+                                  r->aug_seed, (uint64_t)i, err))
+                return false;
+        }
+    }
+    if (o->log && !(r->log = fopen(o->log, o->resume ? "a" : "w")))
+        return err_set(err, "%s: cannot open the log: %s", o->log, strerror(errno));
+    if (r->log && !o->resume)
+        fprintf(r->log, "iteration\tstage\tresolution\tprogress\tloss\timages_per_s\n");
+    return true;
+}
+
+static bool loop(Run *r, Err *err)
+{
+    const DpaConfig *dc = &r->dc;
+    Params *p = dpa_model_params(r->m);
+    int64_t total = pg_total_iterations(&dc->plan);
+    Progress *bar = progress_new("training", total, r->o->progress);
+    progress_add(bar, r->pg.global_iter);
+    int64_t done_here = 0;
+    double t0 = progress_now(), images = 0;
+    bool ok = true;
+    while (!pg_finished(&r->pg)) {
+        if (r->o->stop_after > 0 && done_here == r->o->stop_after)
+            break;
+        pg_begin_iteration(&r->pg);
+        int64_t bs = dc->batch_size[dpa_config_level(dc, r->pg.res)];
+        if (r->sampler.state.batch != bs && !(ok = sampler_set_batch(&r->sampler, bs, err)))
+            break;
+        sampler_next_batch(&r->sampler, r->idx);
+        if (!(ok = load_batch(r, r->idx, bs, &r->train_spec, (uint64_t)r->pg.global_iter * STREAMS_PER_ITER,
+                              r->batch, err)))
+            break;
+        NNVar *loss = dpa_step_loss(r->g, r->m, &r->L, r->batch, bs, r->pg.stage, r->pg.res, r->pg.progress);
+        if (!(ok = nn_graph_ok(r->g, err)))
+            break;
+        float lv;
+        nn_var_download(r->g, loss, &lv);
+        if (!isfinite(lv) || lv > LOSS_LIMIT) {
+            err_set(err, "iteration %" PRId64 " (%s %d): the loss is %g; training stopped%s%s%s",
+                    r->pg.global_iter + 1, pg_stage_name(r->pg.stage), r->pg.res, (double)lv,
+                    r->o->checkpoint ? " (the last checkpoint " : "", r->o->checkpoint ? r->o->checkpoint : "",
+                    r->o->checkpoint ? " is kept; try a smaller lr)" : "; try a smaller lr");
+            ok = false;
+            break;
+        }
+        params_zero_grad(p);
+        if (!(ok = nn_backward(r->g, loss, err)))
+            break;
+        nn_adam_step(&r->adam);
+        images += (double)bs;
+        done_here++;
+        double el = progress_now() - t0, ips = el > 0 ? images / el : 0;
+        bool last_log = (r->pg.global_iter + 1) % dc->log_every == 0;
+        if (last_log && !(ok = record_loss(r, lv, ips, err)))
+            break;
+        if (r->o->progress) {
+            char note[160];
+            snprintf(note, sizeof note, "%s %d, loss %.5f, %.1f images/s", pg_stage_name(r->pg.stage), r->pg.res,
+                     (double)lv, ips);
+            progress_note(bar, note);
+        }
+        progress_add(bar, 1);
+        PgEvent ev = pg_end_iteration(&r->pg);
+        if (ev == PG_STAGE_DONE) {
+            nn_adam_reset(&r->adam); // a fresh Adam per stage (4.6)
+            if (!(ok = save_checkpoint(r, err)))
+                break;
+        }
+        if (dc->sample_every > 0 && r->pg.global_iter % dc->sample_every == 0 && !(ok = write_samples(r, err)))
+            break;
+        if (ev == PG_CONTINUE && dc->checkpoint_every > 0 && r->pg.global_iter % dc->checkpoint_every == 0 &&
+            !(ok = save_checkpoint(r, err)))
+            break;
+    }
+    progress_free(bar);
+    if (!ok)
+        return false;
+    if (!save_checkpoint(r, err))
+        return false;
+    if (!pg_finished(&r->pg))
+        return true; // --stop-after: the checkpoint holds the run
+    return write_samples(r, err) && dpa_file_save(r->o->model, r->cfg, r->m, NULL, NULL, err);
+}
+
+bool dpa_train(Config *cfg, const DpaTrainOptions *o, Err *err)
+{
+    Run r = {.o = o, .cfg = cfg};
+    bool ok = setup(&r, err) && loop(&r, err);
+    if (r.log && fclose(r.log) != 0 && ok)
+        ok = err_set(err, "%s: %s", o->log, strerror(errno));
+    free(r.hist_iter);
+    free(r.hist_loss);
+    free(r.batch);
+    free(r.idx);
+    free(r.cache);
+    if (r.sampler_ready)
+        sampler_fini(&r.sampler);
+    if (r.adam_ready)
+        nn_adam_fini(&r.adam);
+    nn_graph_free(r.g);
+    dpa_losses_fini(&r.L);
+    dpa_images_fini(&r.im);
+    dpa_model_free(r.m);
+    return ok;
+}

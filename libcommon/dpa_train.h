@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * dpa_train: the DPA training loop (spec dpa-piad.md 4, 6): progressive
+ * growing (or the single stab stage of wo_pg), MixResolution of each batch,
+ * the stage's loss (smooth PG in transitions), Adam (betas 0.9/0.999,
+ * eps 1e-8) started afresh at every stage, batches from a shuffled
+ * drop_last sampler, and the configured transforms.
+ *
+ * Adam at a stage start covers every parameter of the model, not only the
+ * stage's networks as in the original; this is the same computation: a
+ * parameter outside the stage gets no gradient, so its moments stay zero
+ * and its Adam update is exactly 0.
+ *
+ * AMBIGUOUS: display images (4.2 step 6): as in the original, the first
+ * batch of the first epoch is drawn for the sample grids and not trained
+ * on; its first four images are shown (test-time transform).
+ *
+ * Files: the model (-o) at the end; a checkpoint (dpa_file.h) every
+ * checkpoint_every iterations, at every stage switch and at the end, always
+ * atomically; --resume continues from the checkpoint and reaches the same
+ * final bytes as an uninterrupted run. A loss that is NaN, infinite or above
+ * 1e6 (the original's limit) stops training before the parameters change,
+ * with an error naming the iteration; the last checkpoint stays as it was.
+ *
+ * Not for: the command line (tools/ad-train.c). Thread safety: one run per
+ * process (OpenMP inside). Errors: Err.
+ *
+ *     DpaTrainOptions o = {.images = "train.ts", .model = "m.ts", .checkpoint = "m.ckpt.ts"};
+ *     if (!dpa_train(config, &o, &err)) ...
+ */
+#ifndef ADKIT_DPA_TRAIN_H
+#define ADKIT_DPA_TRAIN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "dpa_config.h"
+#include "dpa_losses.h"
+#include "dpa_model.h"
+#include "err.h"
+#include "nn.h"
+
+typedef struct DpaTrainOptions {
+    const char *images;     /* training stream, path or "-" */
+    const char *model;      /* the final model file ("-": stdout) */
+    const char *checkpoint; /* the checkpoint file */
+    bool resume;            /* continue from the checkpoint */
+    const char *log;        /* TSV of losses, or NULL */
+    const char *samples;    /* folder for reconstruction grids and the loss curve, or NULL */
+    const char *weights;    /* VGG weights file or folder, or NULL (search) */
+    int64_t stop_after;     /* > 0: stop after this many iterations of this run (checkpoint kept) */
+    bool progress;          /* progress line on stderr */
+    bool quiet;             /* no summary lines on stderr */
+} DpaTrainOptions;
+
+/* Trains the DPA model the configuration describes (validated here against
+ * dpa_schema; every problem with the configuration, the images or the
+ * checkpoint is reported before the first iteration). */
+bool dpa_train(Config *cfg, const DpaTrainOptions *o, Err *err);
+
+/* One step's forward: the batch x (n images at max_res, host memory) mixed
+ * to the stage (4.3), encoded, decoded, and the stage's loss (batch mean)
+ * on a reset graph. Returns the loss var (NULL on a failed graph). The
+ * caller zeroes gradients, runs nn_backward and the optimiser. */
+NNVar *dpa_step_loss(NNGraph *g, DpaModel *m, const DpaLosses *L, const float *x, int64_t n, PgStage stage,
+                     int res, double progress);
+
+#endif

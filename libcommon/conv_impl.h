@@ -110,10 +110,15 @@ const ConvKernels *conv_kernels(void);
 
 bool conv_winograd_supported(const ConvShape *s, ConvPass pass);
 size_t conv_winograd_workspace_floats(const ConvShape *s);
-void conv_winograd_forward(float *out, const float *inp, const float *weight, const float *bias,
+/* Floats of the transformed kernel U of a pass; conv_winograd_prepare
+ * fills it. The forward and backward-input take U ready-made (u non-NULL)
+ * or transform the weight into the workspace first (u NULL). */
+size_t conv_winograd_prepared_floats(const ConvShape *s, ConvPass pass);
+void conv_winograd_prepare(float *u, const float *weight, const ConvShape *s, ConvPass pass);
+void conv_winograd_forward(float *out, const float *inp, const float *weight, const float *u, const float *bias,
                            const ConvShape *s, float *ws);
-void conv_winograd_backward_input(float *dinp, const float *dout, const float *weight, const ConvShape *s,
-                                  float *ws);
+void conv_winograd_backward_input(float *dinp, const float *dout, const float *weight, const float *u,
+                                  const ConvShape *s, float *ws);
 
 bool conv_direct_supported(const ConvShape *s, ConvPass pass);
 size_t conv_direct_workspace_floats(const ConvShape *s);

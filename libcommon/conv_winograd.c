@@ -122,29 +122,48 @@ static void transform_kernel(float *u, const float *weight, const WgGeom *g, boo
     }
 }
 
-static void run(float *out, const float *inp, const float *weight, const float *bias, const WgGeom *g, bool flip,
-                float *ws)
+size_t conv_winograd_prepared_floats(const ConvShape *s, ConvPass pass)
+{
+    WgGeom g;
+    pass_geom(&g, s, pass);
+    return (size_t)(36 * g.OCp * g.C);
+}
+
+void conv_winograd_prepare(float *u, const float *weight, const ConvShape *s, ConvPass pass)
+{
+    WgGeom g;
+    pass_geom(&g, s, pass);
+    transform_kernel(u, weight, &g, pass == CONV_PASS_BACKWARD_INPUT);
+}
+
+// The workspace keeps room for U at its start either way, so its layout
+// (and the V, M buffers' alignment) is the same with a prepared U.
+static void run(float *out, const float *inp, const float *weight, const float *u_ready, const float *bias,
+                const WgGeom *g, bool flip, float *ws)
 {
     float *u = ws, *v = u + 36 * g->OCp * g->C, *m = v + 36 * g->C * g->sp;
-    transform_kernel(u, weight, g, flip);
+    if (u_ready)
+        u = (float *)u_ready;
+    else
+        transform_kernel(u, weight, g, flip);
     // Tile columns past the last tile of a block are multiplied but never
     // read back; zeroing them keeps every value finite.
     memset(v, 0, (size_t)(36 * g->C * g->sp) * sizeof *v);
     conv_kernels()->winograd_run(out, inp, u, bias, g, v, m);
 }
 
-void conv_winograd_forward(float *out, const float *inp, const float *weight, const float *bias,
+void conv_winograd_forward(float *out, const float *inp, const float *weight, const float *u, const float *bias,
                            const ConvShape *s, float *ws)
 {
     WgGeom g;
     pass_geom(&g, s, CONV_PASS_FORWARD);
-    run(out, inp, weight, bias, &g, false, ws);
+    run(out, inp, weight, u, bias, &g, false, ws);
 }
 
-void conv_winograd_backward_input(float *dinp, const float *dout, const float *weight, const ConvShape *s,
-                                  float *ws)
+void conv_winograd_backward_input(float *dinp, const float *dout, const float *weight, const float *u,
+                                  const ConvShape *s, float *ws)
 {
     WgGeom g;
     pass_geom(&g, s, CONV_PASS_BACKWARD_INPUT);
-    run(dinp, dout, weight, NULL, &g, true, ws);
+    run(dinp, dout, weight, u, NULL, &g, true, ws);
 }

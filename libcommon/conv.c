@@ -90,15 +90,17 @@ static ConvAlgo resolve(const ConvShape *s, ConvPass pass, ConvAlgo algo)
     return conv_algo_supported(s, pass, algo) ? algo : CONV_ALGO_GEMM;
 }
 
-void conv2d_forward_cpu_algo(float *out, const float *inp, const float *weight, const float *bias,
-                             const ConvShape *s, void *workspace, ConvAlgo algo)
+// The plain and prepared entry points share these; prepared is only
+// passed with the algorithm conv_algo_choose picks, which it was made for.
+static void forward_dispatch(float *out, const float *inp, const float *weight, const float *prepared,
+                             const float *bias, const ConvShape *s, void *workspace, ConvAlgo algo)
 {
     switch (resolve(s, CONV_PASS_FORWARD, algo)) {
     case CONV_ALGO_REF:
         conv_ref_forward(out, inp, weight, bias, s);
         break;
     case CONV_ALGO_WINOGRAD:
-        conv_winograd_forward(out, inp, weight, bias, s, workspace);
+        conv_winograd_forward(out, inp, weight, prepared, bias, s, workspace);
         break;
     case CONV_ALGO_DIRECT:
         conv_direct_forward(out, inp, weight, bias, s, workspace);
@@ -109,15 +111,15 @@ void conv2d_forward_cpu_algo(float *out, const float *inp, const float *weight, 
     }
 }
 
-void conv2d_backward_input_cpu_algo(float *dinp, const float *dout, const float *weight, const ConvShape *s,
-                                    void *workspace, ConvAlgo algo)
+static void backward_input_dispatch(float *dinp, const float *dout, const float *weight, const float *prepared,
+                                    const ConvShape *s, void *workspace, ConvAlgo algo)
 {
     switch (resolve(s, CONV_PASS_BACKWARD_INPUT, algo)) {
     case CONV_ALGO_REF:
         conv_ref_backward_input(dinp, dout, weight, s);
         break;
     case CONV_ALGO_WINOGRAD:
-        conv_winograd_backward_input(dinp, dout, weight, s, workspace);
+        conv_winograd_backward_input(dinp, dout, weight, prepared, s, workspace);
         break;
     case CONV_ALGO_DIRECT:
         conv_direct_backward_input(dinp, dout, weight, s, workspace);
@@ -126,6 +128,45 @@ void conv2d_backward_input_cpu_algo(float *dinp, const float *dout, const float 
         conv_gemm_backward_input(dinp, dout, weight, s, workspace);
         break;
     }
+}
+
+void conv2d_forward_cpu_algo(float *out, const float *inp, const float *weight, const float *bias,
+                             const ConvShape *s, void *workspace, ConvAlgo algo)
+{
+    forward_dispatch(out, inp, weight, NULL, bias, s, workspace, algo);
+}
+
+void conv2d_backward_input_cpu_algo(float *dinp, const float *dout, const float *weight, const ConvShape *s,
+                                    void *workspace, ConvAlgo algo)
+{
+    backward_input_dispatch(dinp, dout, weight, NULL, s, workspace, algo);
+}
+
+size_t conv_prepared_bytes(const ConvShape *s, ConvPass pass)
+{
+    if (pass == CONV_PASS_BACKWARD_WEIGHT || conv_algo_choose(s, pass) != CONV_ALGO_WINOGRAD)
+        return 0;
+    return conv_winograd_prepared_floats(s, pass) * sizeof(float);
+}
+
+void conv_weights_prepare(void *prepared, const float *weight, const ConvShape *s, ConvPass pass)
+{
+    if (conv_prepared_bytes(s, pass))
+        conv_winograd_prepare(prepared, weight, s, pass);
+}
+
+void conv2d_forward_prepared_cpu(float *out, const float *inp, const float *weight, const void *prepared,
+                                 const float *bias, const ConvShape *s, void *workspace)
+{
+    forward_dispatch(out, inp, weight, conv_prepared_bytes(s, CONV_PASS_FORWARD) ? prepared : NULL, bias, s,
+                     workspace, CONV_ALGO_AUTO);
+}
+
+void conv2d_backward_input_prepared_cpu(float *dinp, const float *dout, const float *weight,
+                                        const void *prepared, const ConvShape *s, void *workspace)
+{
+    backward_input_dispatch(dinp, dout, weight, conv_prepared_bytes(s, CONV_PASS_BACKWARD_INPUT) ? prepared : NULL,
+                            s, workspace, CONV_ALGO_AUTO);
 }
 
 void conv2d_backward_weight_cpu_algo(float *dweight, float *dbias, const float *dout, const float *inp,
@@ -165,8 +206,7 @@ void conv2d_backward_weight_cpu(float *dweight, float *dbias, const float *dout,
 void conv_bias_grad(float *dbias, const float *dout, const ConvShape *s)
 {
     const int64_t ohw = s->OH * s->OW;
-#pragma omp parallel for schedule(static) if (s->N * s->OC * ohw > CONV_PAR_MIN)
-    for (int64_t oc = 0; oc < s->OC; oc++) {
+    CONV_FOR(s->N * s->OC * ohw > CONV_PAR_MIN, oc, s->OC, {
         double acc = 0.0;
         for (int64_t n = 0; n < s->N; n++) {
             const float *p = dout + (n * s->OC + oc) * ohw;
@@ -174,7 +214,7 @@ void conv_bias_grad(float *dbias, const float *dout, const ConvShape *s)
                 acc += p[i];
         }
         dbias[oc] += (float)acc;
-    }
+    });
 }
 
 // The kernels in use: chosen once from the CPU's features, or by

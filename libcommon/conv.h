@@ -126,6 +126,38 @@ void conv2d_backward_input_cpu_algo(float *dinp, const float *dout, const float 
 void conv2d_backward_weight_cpu_algo(float *dweight, float *dbias, const float *dout, const float *inp,
                                      const ConvShape *s, void *workspace, ConvAlgo algo);
 
+/* ---- Prepared weights ----
+ * Winograd transforms the 3x3 kernel of every (output, input) channel pair
+ * before its products; for weights that do not change between calls (a
+ * frozen VGG19) that transform is done once with conv_weights_prepare and
+ * reused. The prepared form of a pass depends on the weight values, the
+ * pass, C and OC only: it serves every shape with the same channels for
+ * which conv_prepared_bytes is non-zero. The results are bit-for-bit those
+ * of the plain entry points (same arithmetic, done earlier).
+ *
+ *     size_t nb = conv_prepared_bytes(&s, CONV_PASS_FORWARD);
+ *     void *pw = nb ? malloc(nb) : NULL;
+ *     if (pw) conv_weights_prepare(pw, weight, &s, CONV_PASS_FORWARD);
+ *     conv2d_forward_prepared_cpu(out, inp, weight, pw, bias, &s, ws);
+ */
+
+/* Bytes of the prepared form of weight (OC, C, KH, KW) for this pass (the
+ * forward or backward-input) of this shape; 0 when the algorithm
+ * conv_algo_choose picks has none (the weight is then used as it is). */
+size_t conv_prepared_bytes(const ConvShape *s, ConvPass pass);
+
+/* prepared (conv_prepared_bytes, 64-byte aligned) = the weight transformed
+ * for pass; only when conv_prepared_bytes(s, pass) > 0. */
+void conv_weights_prepare(void *prepared, const float *weight, const ConvShape *s, ConvPass pass);
+
+/* conv2d_forward_cpu and conv2d_backward_input_cpu with the weight's
+ * prepared form for this pass (NULL: prepare nothing, transform on the fly,
+ * as the plain entry points). */
+void conv2d_forward_prepared_cpu(float *out, const float *inp, const float *weight, const void *prepared,
+                                 const float *bias, const ConvShape *s, void *workspace);
+void conv2d_backward_input_prepared_cpu(float *dinp, const float *dout, const float *weight,
+                                        const void *prepared, const ConvShape *s, void *workspace);
+
 /* Name of the vector instruction set the fast kernels use: "avx512",
  * "avx2" (with FMA) or "portable" (plain C); by default the best the CPU
  * has. */

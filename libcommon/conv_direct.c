@@ -94,14 +94,13 @@ size_t conv_direct_workspace_floats(const ConvShape *s)
 static void pad_planes(float *dst, const float *src, int64_t count, int64_t H, int64_t W, int64_t pad,
                        const DirGeom *g)
 {
-#pragma omp parallel for schedule(static) if (count * g->plane > CONV_PAR_MIN)
-    for (int64_t i = 0; i < count; i++) {
+    CONV_FOR(count * g->plane > CONV_PAR_MIN, i, count, {
         float *d = dst + i * g->plane;
         const float *sp = src + i * H * W;
         memset(d, 0, (size_t)g->plane * sizeof *d);
         for (int64_t y = 0; y < H; y++)
             memcpy(d + (y + pad) * g->Wp + pad, sp + y * W, (size_t)W * sizeof *d);
-    }
+    });
 }
 
 static void forward_run(float *out, const float *inp, const float *w, const float *bias, int64_t N, int64_t H,
@@ -153,14 +152,13 @@ void conv_direct_backward_weight(float *dweight, float *dbias, const float *dout
         pad_planes(inpad, inp + n0 * s->C * s->H * s->W, cnt * s->C, s->H, s->W, s->pad, &g);
         // dout planes with Wp columns, the last Wp - OW of them zero, so
         // the thrown-away outputs of the flat layout contribute nothing.
-#pragma omp parallel for schedule(static) if (cnt * s->OC * g.qstride > CONV_PAR_MIN)
-        for (int64_t i = 0; i < cnt * s->OC; i++) {
+        CONV_FOR(cnt * s->OC * g.qstride > CONV_PAR_MIN, i, cnt * s->OC, {
             float *d = dflat + i * g.qstride;
             const float *src = dout + (n0 * s->OC + i) * s->OH * s->OW;
             memset(d, 0, (size_t)g.qstride * sizeof *d);
             for (int64_t y = 0; y < s->OH; y++)
                 memcpy(d + y * g.Wp, src + y * s->OW, (size_t)s->OW * sizeof *d);
-        }
+        });
         conv_kernels()->direct_wgrad_run(acc, dflat, inpad, &g, cnt);
     }
     for (int64_t i = 0; i < nw; i++)

@@ -99,8 +99,7 @@ size_t conv_winograd_workspace_floats(const ConvShape *s)
 static void transform_kernel(float *u, const float *weight, const WgGeom *g, bool flip)
 {
     const int64_t Cin = g->C, Cout = g->OC;
-#pragma omp parallel for schedule(static) if (g->OCp * Cin * 64 > CONV_PAR_MIN)
-    for (int64_t co = 0; co < g->OCp; co++) {
+    CONV_FOR(g->OCp * Cin * 64 > CONV_PAR_MIN, co, g->OCp, {
         int64_t ob = co / WG_OCB * WG_OCB, r = co % WG_OCB;
         for (int64_t ci = 0; ci < Cin; ci++) {
             double k[3][3] = {{0}};
@@ -119,32 +118,51 @@ static void transform_kernel(float *u, const float *weight, const WgGeom *g, boo
                     u[((i * 6 + j) * g->OCp + ob) * Cin + ci * WG_OCB + r] = (float)val;
                 }
         }
-    }
+    });
 }
 
-static void run(float *out, const float *inp, const float *weight, const float *bias, const WgGeom *g, bool flip,
-                float *ws)
+size_t conv_winograd_prepared_floats(const ConvShape *s, ConvPass pass)
+{
+    WgGeom g;
+    pass_geom(&g, s, pass);
+    return (size_t)(36 * g.OCp * g.C);
+}
+
+void conv_winograd_prepare(float *u, const float *weight, const ConvShape *s, ConvPass pass)
+{
+    WgGeom g;
+    pass_geom(&g, s, pass);
+    transform_kernel(u, weight, &g, pass == CONV_PASS_BACKWARD_INPUT);
+}
+
+// The workspace keeps room for U at its start either way, so its layout
+// (and the V, M buffers' alignment) is the same with a prepared U.
+static void run(float *out, const float *inp, const float *weight, const float *u_ready, const float *bias,
+                const WgGeom *g, bool flip, float *ws)
 {
     float *u = ws, *v = u + 36 * g->OCp * g->C, *m = v + 36 * g->C * g->sp;
-    transform_kernel(u, weight, g, flip);
+    if (u_ready)
+        u = (float *)u_ready;
+    else
+        transform_kernel(u, weight, g, flip);
     // Tile columns past the last tile of a block are multiplied but never
     // read back; zeroing them keeps every value finite.
     memset(v, 0, (size_t)(36 * g->C * g->sp) * sizeof *v);
     conv_kernels()->winograd_run(out, inp, u, bias, g, v, m);
 }
 
-void conv_winograd_forward(float *out, const float *inp, const float *weight, const float *bias,
+void conv_winograd_forward(float *out, const float *inp, const float *weight, const float *u, const float *bias,
                            const ConvShape *s, float *ws)
 {
     WgGeom g;
     pass_geom(&g, s, CONV_PASS_FORWARD);
-    run(out, inp, weight, bias, &g, false, ws);
+    run(out, inp, weight, u, bias, &g, false, ws);
 }
 
-void conv_winograd_backward_input(float *dinp, const float *dout, const float *weight, const ConvShape *s,
-                                  float *ws)
+void conv_winograd_backward_input(float *dinp, const float *dout, const float *weight, const float *u,
+                                  const ConvShape *s, float *ws)
 {
     WgGeom g;
     pass_geom(&g, s, CONV_PASS_BACKWARD_INPUT);
-    run(dinp, dout, weight, NULL, &g, true, ws);
+    run(dinp, dout, weight, u, NULL, &g, true, ws);
 }

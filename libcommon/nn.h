@@ -113,6 +113,9 @@ struct NNVar {
     int64_t id;              /* position on the tape; -1 for parameters */
     bool requires_grad;      /* a gradient flows to or through this var */
     bool is_param;           /* grad is a persistent block that accumulates */
+    uint64_t version;        /* parameters: names the current values, process-unique, renewed by
+                                params.h whenever they may change (caches of derived forms key
+                                on it); 0 for other vars */
     NNAttrs a;
 };
 

@@ -52,6 +52,14 @@ typedef struct NNBackend {
                                   void *workspace);
     void (*conv2d_backward_weight)(float *dweight, float *dbias, const float *dout, const float *inp,
                                    const ConvShape *s, void *workspace);
+    /* weights transformed once for the forward or backward-input (conv.h
+     * "Prepared weights"); prepared_bytes 0: nothing to prepare */
+    size_t (*conv_prepared_bytes)(const ConvShape *s, ConvPass pass);
+    void (*conv_weights_prepare)(void *prepared, const float *weight, const ConvShape *s, ConvPass pass);
+    void (*conv2d_forward_prepared)(float *out, const float *inp, const float *weight, const void *prepared,
+                                    const float *bias, const ConvShape *s, void *workspace);
+    void (*conv2d_backward_input_prepared)(float *dinp, const float *dout, const float *weight,
+                                           const void *prepared, const ConvShape *s, void *workspace);
 
     /* ---- element-wise, n elements ---- */
     /* out = a*x + b*y (y may be NULL: out = a*x + b) */

@@ -40,6 +40,9 @@ void nn_graph_free(NNGraph *g)
     nn_arena_free(g->host);
     if (g->workspace)
         g->be->free(g->workspace);
+    for (int i = 0; i < g->nprepared; i++)
+        g->be->free(g->prepared[i].data);
+    free(g->prepared);
     free(g->tape);
     free(g);
 }
@@ -124,6 +127,45 @@ void *nn_impl_workspace(NNGraph *g, size_t bytes)
     if (!g->workspace)
         nn_impl_fail(g, "conv2d", "out of memory allocating %zu bytes of workspace", bytes);
     return g->workspace;
+}
+
+const void *nn_impl_prepared_weight(NNGraph *g, const NNVar *w, const ConvShape *s, ConvPass pass)
+{
+    if (!w->is_param || w->requires_grad || w->version == 0)
+        return NULL;
+    size_t bytes = g->be->conv_prepared_bytes(s, pass);
+    if (bytes == 0)
+        return NULL;
+    NNPrepared *e = NULL;
+    for (int i = 0; i < g->nprepared && !e; i++) {
+        NNPrepared *p = &g->prepared[i];
+        if (p->weight == w->value.data && p->pass == pass && p->C == s->C && p->OC == s->OC)
+            e = p;
+    }
+    if (e && e->version == w->version && e->bytes == bytes)
+        return e->data;
+    if (!e) {
+        if (g->nprepared == g->prepared_cap) {
+            int cap = g->prepared_cap ? 2 * g->prepared_cap : 16;
+            NNPrepared *grown = realloc(g->prepared, (size_t)cap * sizeof *grown);
+            if (!grown)
+                return NULL;
+            g->prepared = grown;
+            g->prepared_cap = cap;
+        }
+        e = &g->prepared[g->nprepared++];
+        *e = (NNPrepared){.weight = w->value.data, .pass = pass, .C = s->C, .OC = s->OC};
+    }
+    if (e->bytes != bytes) {
+        g->be->free(e->data);
+        e->data = g->be->alloc(bytes);
+        e->bytes = e->data ? bytes : 0;
+        if (!e->data)
+            return NULL;
+    }
+    g->be->conv_weights_prepare(e->data, w->value.data, s, pass);
+    e->version = w->version;
+    return e->data;
 }
 
 static bool tape_push(NNGraph *g, NNVar *v)

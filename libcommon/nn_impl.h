@@ -27,6 +27,16 @@ struct NNOpDef {
     void (*grad_graph)(NNGraph *g, NNVar *v, NNVar *gout, const bool *need, NNVar **gin);
 };
 
+/* A weight's prepared convolution form (conv.h), kept across steps. */
+typedef struct NNPrepared {
+    const float *weight; /* the parameter's values */
+    uint64_t version;    /* ... at this NNVar version */
+    ConvPass pass;
+    int64_t C, OC;       /* the channels the form was made for */
+    void *data;          /* bytes, device memory */
+    size_t bytes;
+} NNPrepared;
+
 struct NNGraph {
     const NNBackend *be;
     NNArena *dev;        /* activations and gradients */
@@ -37,6 +47,8 @@ struct NNGraph {
     Err err;             /* sticky: the first failure of this step */
     void *workspace;     /* shared convolution scratch, workspace_bytes, device */
     size_t workspace_bytes;
+    NNPrepared *prepared; /* nprepared entries, one per (weight, pass) */
+    int nprepared, prepared_cap;
 };
 
 /* Records a failure "op: message" (first one wins); returns NULL. */
@@ -61,6 +73,14 @@ void *nn_impl_scratch(NNGraph *g, size_t bytes);
 
 /* The graph's shared convolution scratch, grown to at least bytes. */
 void *nn_impl_workspace(NNGraph *g, size_t bytes);
+
+/* The prepared form of weight w for this pass of shape s, made or renewed
+ * here when w's values changed; NULL when there is none to use (w is not
+ * a frozen parameter, the algorithm prepares nothing, or no memory: the
+ * kernels then transform on the fly, with the same results). Frozen
+ * parameters only: their values change rarely, so the transform is paid
+ * once instead of on every call. */
+const void *nn_impl_prepared_weight(NNGraph *g, const NNVar *w, const ConvShape *s, ConvPass pass);
 
 /* Inputs that need a gradient: requires_grad and a backward to run. */
 static inline bool nn_impl_needs(const NNVar *v)

@@ -50,12 +50,13 @@ NNVar *nn_conv2d(NNGraph *g, NNVar *x, NNVar *w, NNVar *b, int stride, int pad)
     void *ws = nn_impl_workspace(g, g->be->conv_workspace_bytes(&s));
     if (!ws && g->workspace_bytes == 0 && err_is_set(&g->err))
         return NULL;
-    g->be->conv2d_forward(v->value.data, tx->data, tw->data, b ? b->value.data : NULL, &s, ws);
+    const void *pw = nn_impl_prepared_weight(g, w, &s, CONV_PASS_FORWARD);
+    g->be->conv2d_forward_prepared(v->value.data, tx->data, tw->data, pw, b ? b->value.data : NULL, &s, ws);
     return v;
 }
 
 // dinp of a convolution into target, assigning or adding.
-static void backward_input_into(NNGraph *g, NNVar *target, const float *dout, const float *w, const ConvShape *s)
+static void backward_input_into(NNGraph *g, NNVar *target, const float *dout, const NNVar *w, const ConvShape *s)
 {
     bool acc;
     float *d = nn_impl_grad_target(g, target, &acc);
@@ -67,7 +68,8 @@ static void backward_input_into(NNGraph *g, NNVar *target, const float *dout, co
     void *ws = nn_impl_workspace(g, g->be->conv_workspace_bytes(s));
     if (err_is_set(&g->err))
         return;
-    g->be->conv2d_backward_input(dst, dout, w, s, ws);
+    const void *pw = nn_impl_prepared_weight(g, w, s, CONV_PASS_BACKWARD_INPUT);
+    g->be->conv2d_backward_input_prepared(dst, dout, w->value.data, pw, s, ws);
     if (acc)
         g->be->scale_acc(d, 1.0f, dst, target->value.numel, true);
 }
@@ -87,7 +89,7 @@ static void conv_backward(NNGraph *g, NNVar *v)
     NNVar *x = v->in[0], *w = v->in[1], *b = v->nin > 2 ? v->in[2] : NULL;
     const ConvShape *s = &v->a.conv;
     if (nn_impl_needs(x))
-        backward_input_into(g, x, v->grad, w->value.data, s);
+        backward_input_into(g, x, v->grad, w, s);
     const bool need_w = nn_impl_needs(w), need_b = b && nn_impl_needs(b);
     if (!need_w && !need_b)
         return;
@@ -120,7 +122,8 @@ NNVar *nn_impl_conv2d_backward_input(NNGraph *g, NNVar *dout, NNVar *w, const Co
     void *ws = nn_impl_workspace(g, g->be->conv_workspace_bytes(s));
     if (err_is_set(&g->err))
         return NULL;
-    g->be->conv2d_backward_input(v->value.data, dout->value.data, w->value.data, s, ws);
+    const void *pw = nn_impl_prepared_weight(g, w, s, CONV_PASS_BACKWARD_INPUT);
+    g->be->conv2d_backward_input_prepared(v->value.data, dout->value.data, w->value.data, pw, s, ws);
     return v;
 }
 
@@ -138,7 +141,8 @@ static void conv_bi_backward(NNGraph *g, NNVar *v)
         void *ws = nn_impl_workspace(g, g->be->conv_workspace_bytes(s));
         if (!dst || err_is_set(&g->err))
             return;
-        g->be->conv2d_forward(dst, v->grad, w->value.data, NULL, s, ws);
+        const void *pw = nn_impl_prepared_weight(g, w, s, CONV_PASS_FORWARD);
+        g->be->conv2d_forward_prepared(dst, v->grad, w->value.data, pw, NULL, s, ws);
         if (acc)
             g->be->scale_acc(d, 1.0f, dst, dout->value.numel, true);
     }

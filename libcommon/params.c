@@ -27,6 +27,16 @@ struct Params {
     bool allocated;
 };
 
+// Values versions: one counter for the process, so a (values pointer,
+// version) pair never names two different contents, even across sets.
+static uint64_t version_counter;
+
+static void renew_version(Params *p, int i)
+{
+    if (p->vars)
+        p->vars[i].version = __atomic_add_fetch(&version_counter, 1, __ATOMIC_RELAXED);
+}
+
 Params *params_new(const NNBackend *be, bool trainable, Err *err)
 {
     Params *p = xcalloc_array(1, sizeof *p, err);
@@ -105,6 +115,7 @@ bool params_alloc(Params *p, Err *err)
         v->id = -1;
         v->is_param = true;
         v->requires_grad = p->trainable;
+        renew_version(p, i);
     }
     p->allocated = true;
     return true;
@@ -146,8 +157,11 @@ NNVar *params_var(Params *p, int i)
     return p->allocated && i >= 0 && i < p->count ? &p->vars[i] : NULL;
 }
 
+// A writable pointer may change the values: a new version, so that no
+// cache keeps the old ones.
 float *params_data(Params *p, int i)
 {
+    renew_version(p, i);
     return p->values + p->info[i].offset;
 }
 
@@ -158,6 +172,8 @@ float *params_grad(Params *p, int i)
 
 float *params_values(Params *p)
 {
+    for (int i = 0; i < p->count && p->allocated; i++)
+        renew_version(p, i);
     return p->values;
 }
 

@@ -66,7 +66,13 @@ int params_find(const Params *p, const char *name);
 const char *params_name(const Params *p, int i);
 /* The graph var of parameter i (borrowed; persistent across graph resets). */
 NNVar *params_var(Params *p, int i);
-/* Device pointers: parameter i's values / gradient (NULL if frozen). */
+/* Device pointers: parameter i's values / gradient (NULL if frozen).
+ * Values change only through the pointers these return (params_data,
+ * params_values), params_upload and params_load*: each of those renews the
+ * parameters' NNVar version (nn.h), which tells caches of derived forms
+ * (the engine's prepared convolution weights) that the values may have
+ * changed. Write through a pointer before the next graph uses the
+ * parameter, not after, and get it anew for each change. */
 float *params_data(Params *p, int i);
 float *params_grad(Params *p, int i);
 /* The whole blocks, params_block_floats(p) floats each. */

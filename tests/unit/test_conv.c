@@ -268,6 +268,64 @@ static void test_repeatable(void **state)
     omp_set_num_threads(saved);
 }
 
+// A prepared weight gives the same bytes as the plain entry points, for a
+// shape that prepares (Winograd, reused across batch and image sizes) and
+// for ones that do not (direct, GEMM: conv_prepared_bytes is 0).
+static void test_prepared(void **state)
+{
+    (void)state;
+    static const Case cases[] = {
+        {3, 32, 13, 13, 40, 3, 1, 1}, {2, 24, 9, 9, 20, 3, 1, 2}, {2, 4, 16, 16, 4, 3, 1, 1}, {2, 32, 9, 9, 32, 4, 2, 1},
+    };
+    static const bool prepares[] = {true, true, false, false};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        Buffers b;
+        buffers_init(&b, &cases[i], 80 + i);
+        const ConvShape *s = &b.s;
+        size_t no = n_out(s), ni = n_inp(s);
+        size_t fb = conv_prepared_bytes(s, CONV_PASS_FORWARD), bb = conv_prepared_bytes(s, CONV_PASS_BACKWARD_INPUT);
+        assert_int_equal(fb != 0, prepares[i]);
+        assert_int_equal(bb != 0, prepares[i]);
+        assert_int_equal(conv_prepared_bytes(s, CONV_PASS_BACKWARD_WEIGHT), 0);
+        void *pf = fb ? malloc(fb) : NULL, *pb = bb ? malloc(bb) : NULL;
+        if (fb)
+            conv_weights_prepare(pf, b.weight, s, CONV_PASS_FORWARD);
+        if (bb)
+            conv_weights_prepare(pb, b.weight, s, CONV_PASS_BACKWARD_INPUT);
+        float *out2 = malloc(no * sizeof(float)), *dinp2 = malloc(ni * sizeof(float));
+        conv2d_forward_cpu(b.out, b.inp, b.weight, b.bias, s, b.ws);
+        conv2d_backward_input_cpu(b.dinp, b.dout, b.weight, s, b.ws);
+        conv2d_forward_prepared_cpu(out2, b.inp, b.weight, pf, b.bias, s, b.ws);
+        conv2d_backward_input_prepared_cpu(dinp2, b.dout, b.weight, pb, s, b.ws);
+        if (memcmp(out2, b.out, no * sizeof(float)) != 0)
+            fail_msg("%s: prepared forward differs", case_str(&cases[i]));
+        if (memcmp(dinp2, b.dinp, ni * sizeof(float)) != 0)
+            fail_msg("%s: prepared backward-input differs", case_str(&cases[i]));
+        if (fb) {
+            // The same prepared form serves another batch and image size
+            // with the same channels.
+            Case other = cases[i];
+            other.N = 1, other.H = 7, other.W = 11;
+            Buffers o;
+            buffers_init(&o, &other, 90 + i);
+            memcpy(o.weight, b.weight, n_weight(s) * sizeof(float));
+            assert_int_equal(conv_prepared_bytes(&o.s, CONV_PASS_FORWARD), fb);
+            float *o2 = malloc(n_out(&o.s) * sizeof(float));
+            conv2d_forward_cpu(o.out, o.inp, o.weight, o.bias, &o.s, o.ws);
+            conv2d_forward_prepared_cpu(o2, o.inp, o.weight, pf, o.bias, &o.s, o.ws);
+            if (memcmp(o2, o.out, n_out(&o.s) * sizeof(float)) != 0)
+                fail_msg("%s: prepared forward differs at another size", case_str(&other));
+            free(o2);
+            buffers_fini(&o);
+        }
+        free(out2);
+        free(dinp2);
+        free(pf);
+        free(pb);
+        buffers_fini(&b);
+    }
+}
+
 static void test_shape_validation(void **state)
 {
     (void)state;
@@ -299,6 +357,7 @@ int main(void)
         cmocka_unit_test(test_shape_validation),
         cmocka_unit_test(test_against_reference),
         cmocka_unit_test(test_repeatable),
+        cmocka_unit_test(test_prepared),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -33,6 +33,7 @@
 
 #include "nn.h"
 #include "nn_loss.h"
+#include "params.h"
 #include "torchload.h"
 #include "vgg.h"
 #include "rng.h"
@@ -572,6 +573,65 @@ static void test_arena_steady_state(void **state)
     nn_graph_free(g);
 }
 
+// A frozen parameter's convolution weights are transformed once and kept
+// by the graph: the results equal the plain kernels' bit for bit, and new
+// values (params_upload, a write through params_data) are picked up.
+static void test_frozen_conv_prepared(void **state)
+{
+    (void)state;
+    Err err = {0};
+    const int64_t N = 2, C = 20, H = 9, W = 9, OC = 24;
+    Params *p = params_new(nn_backend_cpu(), false, &err);
+    assert_non_null(p);
+    int wi = params_add(p, "w", 4, (int64_t[]){OC, C, 3, 3}, &err);
+    int bi = params_add(p, "b", 1, (int64_t[]){OC}, &err);
+    assert_true(wi >= 0 && bi >= 0 && params_alloc(p, &err));
+    ConvShape s;
+    assert_true(conv_shape_init(&s, N, C, H, W, OC, 3, 3, 1, 1, &err));
+    assert_true(conv_prepared_bytes(&s, CONV_PASS_FORWARD) > 0);
+    const size_t nw = (size_t)(OC * C * 9), nx = (size_t)(N * C * H * W), ny = (size_t)(N * OC * H * W);
+    float *wv = malloc(nw * sizeof *wv), *bv = malloc((size_t)OC * sizeof *bv), *xv = malloc(nx * sizeof *xv);
+    float *seed = malloc(ny * sizeof *seed), *want_y = malloc(ny * sizeof *want_y);
+    float *want_dx = malloc(nx * sizeof *want_dx), *got = malloc((nx > ny ? nx : ny) * sizeof *got);
+    void *ws = malloc(conv_workspace_bytes(&s));
+    Rng rng;
+    rng_init(&rng, 77);
+    for (size_t i = 0; i < nx; i++)
+        xv[i] = 2 * rng_uniform_f32(&rng) - 1;
+    for (size_t i = 0; i < ny; i++)
+        seed[i] = 2 * rng_uniform_f32(&rng) - 1;
+    NNGraph *g = new_graph();
+    for (int step = 0; step < 4; step++) {
+        // Steps 0 and 2 change the weights (upload, then a direct write);
+        // steps 1 and 3 reuse them.
+        if (step % 2 == 0) {
+            for (size_t i = 0; i < nw; i++)
+                wv[i] = 2 * rng_uniform_f32(&rng) - 1;
+            for (int64_t i = 0; i < OC; i++)
+                bv[i] = 2 * rng_uniform_f32(&rng) - 1;
+            if (step == 0)
+                params_upload(p, wi, wv);
+            else
+                memcpy(params_data(p, wi), wv, nw * sizeof *wv);
+            params_upload(p, bi, bv);
+            conv2d_forward_cpu(want_y, xv, wv, bv, &s, ws);
+            conv2d_backward_input_cpu(want_dx, seed, wv, &s, ws);
+        }
+        nn_graph_reset(g);
+        NNVar *x = nn_input(g, 4, (int64_t[]){N, C, H, W}, xv);
+        nn_set_requires_grad(x, true);
+        NNVar *y = nn_conv2d(g, x, params_var(p, wi), params_var(p, bi), 1, 1);
+        assert_true(nn_backward_seeded(g, y, seed, &err));
+        memcpy(got, y->value.data, ny * sizeof *got);
+        assert_memory_equal(got, want_y, ny * sizeof *got);
+        memcpy(got, x->grad, nx * sizeof *got);
+        assert_memory_equal(got, want_dx, nx * sizeof *got);
+    }
+    nn_graph_free(g);
+    params_free(p);
+    free(wv), free(bv), free(xv), free(seed), free(want_y), free(want_dx), free(got), free(ws);
+}
+
 int main(void)
 {
     // Tiny tensors: threads would only add start-up cost (the kernels give
@@ -582,6 +642,7 @@ int main(void)
         cmocka_unit_test(test_grad_eltwise),      cmocka_unit_test(test_grad_reduce_norm),
         cmocka_unit_test(test_forward_semantics), cmocka_unit_test(test_errors),
         cmocka_unit_test(test_arena_steady_state), cmocka_unit_test(test_grad_perceptual),
+        cmocka_unit_test(test_frozen_conv_prepared),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -206,7 +206,8 @@ void conv2d_backward_weight_cpu(float *dweight, float *dbias, const float *dout,
 void conv_bias_grad(float *dbias, const float *dout, const ConvShape *s)
 {
     const int64_t ohw = s->OH * s->OW;
-    CONV_FOR(s->N * s->OC * ohw > CONV_PAR_MIN, oc, s->OC, {
+#pragma omp parallel for schedule(static) if (s->N * s->OC * ohw > CONV_PAR_MIN)
+    for (int64_t oc = 0; oc < s->OC; oc++) {
         double acc = 0.0;
         for (int64_t n = 0; n < s->N; n++) {
             const float *p = dout + (n * s->OC + oc) * ohw;
@@ -214,7 +215,7 @@ void conv_bias_grad(float *dbias, const float *dout, const ConvShape *s)
                 acc += p[i];
         }
         dbias[oc] += (float)acc;
-    });
+    }
 }
 
 // The kernels in use: chosen once from the CPU's features, or by

@@ -94,13 +94,14 @@ size_t conv_direct_workspace_floats(const ConvShape *s)
 static void pad_planes(float *dst, const float *src, int64_t count, int64_t H, int64_t W, int64_t pad,
                        const DirGeom *g)
 {
-    CONV_FOR(count * g->plane > CONV_PAR_MIN, i, count, {
+#pragma omp parallel for schedule(static) if (count * g->plane > CONV_PAR_MIN)
+    for (int64_t i = 0; i < count; i++) {
         float *d = dst + i * g->plane;
         const float *sp = src + i * H * W;
         memset(d, 0, (size_t)g->plane * sizeof *d);
         for (int64_t y = 0; y < H; y++)
             memcpy(d + (y + pad) * g->Wp + pad, sp + y * W, (size_t)W * sizeof *d);
-    });
+    }
 }
 
 static void forward_run(float *out, const float *inp, const float *w, const float *bias, int64_t N, int64_t H,
@@ -152,13 +153,14 @@ void conv_direct_backward_weight(float *dweight, float *dbias, const float *dout
         pad_planes(inpad, inp + n0 * s->C * s->H * s->W, cnt * s->C, s->H, s->W, s->pad, &g);
         // dout planes with Wp columns, the last Wp - OW of them zero, so
         // the thrown-away outputs of the flat layout contribute nothing.
-        CONV_FOR(cnt * s->OC * g.qstride > CONV_PAR_MIN, i, cnt * s->OC, {
+#pragma omp parallel for schedule(static) if (cnt * s->OC * g.qstride > CONV_PAR_MIN)
+        for (int64_t i = 0; i < cnt * s->OC; i++) {
             float *d = dflat + i * g.qstride;
             const float *src = dout + (n0 * s->OC + i) * s->OH * s->OW;
             memset(d, 0, (size_t)g.qstride * sizeof *d);
             for (int64_t y = 0; y < s->OH; y++)
                 memcpy(d + y * g.Wp, src + y * s->OW, (size_t)s->OW * sizeof *d);
-        });
+        }
         conv_kernels()->direct_wgrad_run(acc, dflat, inpad, &g, cnt);
     }
     for (int64_t i = 0; i < nw; i++)

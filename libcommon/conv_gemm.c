@@ -248,13 +248,13 @@ size_t conv_gemm_workspace_floats(const ConvShape *s)
 static void pack_a(float *dst, const float *src, int64_t M, int64_t K, int64_t rs, int64_t cs)
 {
     const int64_t blocks = (M + WG_OCB - 1) / WG_OCB;
-    CONV_FOR(M * K > CONV_PAR_MIN, b, blocks, {
+#pragma omp parallel for schedule(static) if (M * K > CONV_PAR_MIN)
+    for (int64_t b = 0; b < blocks; b++)
         for (int64_t k = 0; k < K; k++)
             for (int64_t r = 0; r < WG_OCB; r++) {
                 int64_t i = b * WG_OCB + r;
                 dst[(b * K + k) * WG_OCB + r] = i < M ? src[i * rs + k * cs] : 0.0f;
             }
-    });
 }
 
 // col (ckk, ldb): column (n - n0) * ohw + oh * OW + ow of row (c, kh, kw) is
@@ -262,7 +262,8 @@ static void pack_a(float *dst, const float *src, int64_t M, int64_t K, int64_t r
 static void im2col(float *col, int64_t ldb, const float *inp, int64_t n0, int64_t cnt, const ConvShape *s)
 {
     const int64_t rows = s->C * s->KH * s->KW, ohw = s->OH * s->OW;
-    CONV_FOR(rows * ldb > CONV_PAR_MIN, r, rows, {
+#pragma omp parallel for schedule(static) if (rows * ldb > CONV_PAR_MIN)
+    for (int64_t r = 0; r < rows; r++) {
         int64_t c = r / (s->KH * s->KW), kh = r / s->KW % s->KH, kw = r % s->KW;
         float *dst = col + r * ldb;
         for (int64_t i = 0; i < cnt; i++) {
@@ -282,7 +283,7 @@ static void im2col(float *col, int64_t ldb, const float *inp, int64_t n0, int64_
             }
         }
         memset(dst + cnt * ohw, 0, (size_t)(ldb - cnt * ohw) * sizeof *dst);
-    });
+    }
 }
 
 // The transpose of im2col: colt (cnt * ohw, ldb), row = output pixel,
@@ -292,7 +293,8 @@ static void im2col(float *col, int64_t ldb, const float *inp, int64_t n0, int64_
 static void im2col_t(float *colt, int64_t ldb, const float *inp, int64_t n0, int64_t cnt, const ConvShape *s)
 {
     const int64_t ckk = s->C * s->KH * s->KW;
-    CONV_FOR(cnt * s->OH * s->OW * ldb > CONV_PAR_MIN, row, cnt * s->OH, {
+#pragma omp parallel for schedule(static) if (cnt * s->OH * s->OW * ldb > CONV_PAR_MIN)
+    for (int64_t row = 0; row < cnt * s->OH; row++) {
         int64_t i = row / s->OH, oh = row % s->OH;
         const float *img = inp + (n0 + i) * s->C * s->H * s->W;
         float *blk = colt + row * s->OW * ldb;
@@ -313,7 +315,7 @@ static void im2col_t(float *colt, int64_t ldb, const float *inp, int64_t n0, int
         }
         for (int64_t ow = 0; ow < s->OW; ow++)
             memset(blk + ow * ldb + ckk, 0, (size_t)(ldb - ckk) * sizeof *blk);
-    });
+    }
 }
 
 // dinp images n0 .. n0+cnt-1 = col (ckk, ldb) summed back over the taps that
@@ -322,7 +324,8 @@ static void im2col_t(float *colt, int64_t ldb, const float *inp, int64_t n0, int
 static void col2im(float *dinp, const float *col, int64_t ldb, int64_t n0, int64_t cnt, const ConvShape *s)
 {
     const int64_t ohw = s->OH * s->OW, kk = s->KH * s->KW;
-    CONV_FOR(cnt * s->C * kk * ohw > CONV_PAR_MIN, job, cnt * s->C, {
+#pragma omp parallel for schedule(static) if (cnt * s->C * kk * ohw > CONV_PAR_MIN)
+    for (int64_t job = 0; job < cnt * s->C; job++) {
         int64_t i = job / s->C, c = job % s->C;
         float *plane = dinp + ((n0 + i) * s->C + c) * s->H * s->W;
         memset(plane, 0, (size_t)(s->H * s->W) * sizeof *plane);
@@ -342,7 +345,7 @@ static void col2im(float *dinp, const float *col, int64_t ldb, int64_t n0, int64
                 }
             }
         }
-    });
+    }
 }
 
 void conv_gemm_forward(float *out, const float *inp, const float *weight, const float *bias, const ConvShape *s,
@@ -365,11 +368,12 @@ void conv_gemm_forward(float *out, const float *inp, const float *weight, const 
         conv_kernels()->gemm_run(&g);
     }
     if (bias) {
-        CONV_FOR(s->N * s->OC * p.ohw > CONV_PAR_MIN, i, s->N * s->OC, {
+#pragma omp parallel for schedule(static) if (s->N * s->OC * p.ohw > CONV_PAR_MIN)
+        for (int64_t i = 0; i < s->N * s->OC; i++) {
             float *o = out + i * p.ohw, b = bias[i % s->OC];
             for (int64_t j = 0; j < p.ohw; j++)
                 o[j] += b;
-        });
+        }
     }
 }
 
@@ -385,12 +389,13 @@ void conv_gemm_backward_input(float *dinp, const float *dout, const float *weigh
     for (int64_t n0 = 0; n0 < s->N; n0 += p.nb) {
         int64_t cnt = s->N - n0 < p.nb ? s->N - n0 : p.nb;
         // b (OC, ldb): the group's dout, images side by side.
-        CONV_FOR(s->OC * p.ldb > CONV_PAR_MIN, oc, s->OC, {
+#pragma omp parallel for schedule(static) if (s->OC * p.ldb > CONV_PAR_MIN)
+        for (int64_t oc = 0; oc < s->OC; oc++) {
             float *row = b + oc * p.ldb;
             for (int64_t i = 0; i < cnt; i++)
                 memcpy(row + i * p.ohw, dout + ((n0 + i) * s->OC + oc) * p.ohw, (size_t)p.ohw * sizeof *row);
             memset(row + cnt * p.ohw, 0, (size_t)(p.ldb - cnt * p.ohw) * sizeof *row);
-        });
+        }
         GemmJob g = {a, b, col, p.ckk, cnt * p.ohw, s->OC, p.ldb, p.ldb, p.ldb, 0, false};
         conv_kernels()->gemm_run(&g);
         col2im(dinp, col, p.ldb, n0, cnt, s);
@@ -409,14 +414,14 @@ void conv_gemm_backward_weight(float *dweight, float *dbias, const float *dout, 
         int64_t cnt = s->N - n0 < p.nb ? s->N - n0 : p.nb, K = cnt * p.ohw;
         // a: the group's dout (OC, cnt * ohw) packed as GemmJob's A.
         const int64_t blocks = (s->OC + WG_OCB - 1) / WG_OCB;
-        CONV_FOR(s->OC * K > CONV_PAR_MIN, blk, blocks, {
+#pragma omp parallel for schedule(static) if (s->OC * K > CONV_PAR_MIN)
+        for (int64_t blk = 0; blk < blocks; blk++)
             for (int64_t r = 0; r < WG_OCB; r++) {
                 int64_t oc = blk * WG_OCB + r;
                 float *d = a + blk * K * WG_OCB + r;
                 for (int64_t k = 0; k < K; k++)
                     d[k * WG_OCB] = oc < s->OC ? dout[((n0 + k / p.ohw) * s->OC + oc) * p.ohw + k % p.ohw] : 0.0f;
             }
-        });
         im2col_t(colt, p.ldb, inp, n0, cnt, s);
         GemmJob g = {a, colt, dweight, s->OC, p.ckk, K, p.ldb, p.ckk, p.ckk, 0, true};
         conv_kernels()->gemm_run(&g);

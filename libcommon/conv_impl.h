@@ -15,35 +15,6 @@
 #define CONV_PAR_MIN ((int64_t)1 << 15)
 #define CONV_PAR_MIN_FLOPS ((int64_t)1 << 18)
 
-/* for (int64_t i = 0; i < count; i++) { body }, split across the OpenMP
- * threads (static schedule) when parallel is true; otherwise on the calling
- * thread without entering a parallel region at all: libgomp allocates a
- * team on every region entry, even when an if() clause is false, which put
- * a malloc into every small convolution of a step. */
-#define CONV_FOR(parallel, i, count, ...)                                 \
-    do {                                                                  \
-        if (parallel) {                                                   \
-            _Pragma("omp parallel for schedule(static)")                  \
-            for (int64_t i = 0; i < (count); i++) { __VA_ARGS__ }         \
-        } else {                                                          \
-            for (int64_t i = 0; i < (count); i++) { __VA_ARGS__ }         \
-        }                                                                 \
-    } while (0)
-
-/* Runs call (a function whose loops are orphaned `omp for` constructs)
- * inside a parallel region when parallel is true, else directly on the
- * calling thread, where those loops run whole, with no region (see
- * CONV_FOR). The jobs and their order are the same either way. */
-#define CONV_REGION(parallel, call)                                       \
-    do {                                                                  \
-        if (parallel) {                                                   \
-            _Pragma("omp parallel")                                       \
-            call;                                                         \
-        } else {                                                          \
-            call;                                                         \
-        }                                                                 \
-    } while (0)
-
 /* Scratch floats the GEMM algorithm needs (all three passes). */
 size_t conv_gemm_workspace_floats(const ConvShape *s);
 void conv_gemm_forward(float *out, const float *inp, const float *weight, const float *bias, const ConvShape *s,

@@ -99,7 +99,8 @@ size_t conv_winograd_workspace_floats(const ConvShape *s)
 static void transform_kernel(float *u, const float *weight, const WgGeom *g, bool flip)
 {
     const int64_t Cin = g->C, Cout = g->OC;
-    CONV_FOR(g->OCp * Cin * 64 > CONV_PAR_MIN, co, g->OCp, {
+#pragma omp parallel for schedule(static) if (g->OCp * Cin * 64 > CONV_PAR_MIN)
+    for (int64_t co = 0; co < g->OCp; co++) {
         int64_t ob = co / WG_OCB * WG_OCB, r = co % WG_OCB;
         for (int64_t ci = 0; ci < Cin; ci++) {
             double k[3][3] = {{0}};
@@ -118,7 +119,7 @@ static void transform_kernel(float *u, const float *weight, const WgGeom *g, boo
                     u[((i * 6 + j) * g->OCp + ob) * Cin + ci * WG_OCB + r] = (float)val;
                 }
         }
-    });
+    }
 }
 
 size_t conv_winograd_prepared_floats(const ConvShape *s, ConvPass pass)

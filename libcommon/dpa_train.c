@@ -349,6 +349,8 @@ static bool loop(Run *r, Err *err)
         return false;
     if (!save_checkpoint(r, err))
         return false;
+    if (r->o->finished)
+        *r->o->finished = pg_finished(&r->pg);
     if (!pg_finished(&r->pg))
         return true; // --stop-after: the checkpoint holds the run
     return write_samples(r, err) && dpa_file_save(r->o->model, r->cfg, r->m, NULL, NULL, err);

@@ -55,7 +55,7 @@ typedef struct DpaTrainOptions {
     const char *weights;    /* VGG weights file or folder, or NULL (search) */
     int64_t stop_after;     /* > 0: stop after this many iterations of this run (checkpoint kept) */
     bool progress;          /* progress line on stderr */
-    bool quiet;             /* no summary lines on stderr */
+    bool *finished;         /* if non-NULL: set to whether the schedule ended (false after stop_after) */
 } DpaTrainOptions;
 
 /* Trains the DPA model the configuration describes (validated here against

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "tstream.h"
 
 bool dpa_file_read_config(const char *path, Config **out, Err *err)
@@ -50,6 +51,29 @@ done:
     return ok;
 }
 
+// Doubles are stored as their bit patterns (hex) so they round-trip exactly.
+static uint64_t double_bits(double v)
+{
+    uint64_t b;
+    memcpy(&b, &v, sizeof b);
+    return b;
+}
+
+// Exactly 16 hexadecimal digits.
+static bool parse_hex64(const char *s, uint64_t *out)
+{
+    uint64_t v = 0;
+    int n = 0;
+    for (; s[n]; n++) {
+        int c = s[n], d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (d < 0 || n == 16)
+            return false;
+        v = v << 4 | (uint64_t)d;
+    }
+    *out = v;
+    return n == 16;
+}
+
 static bool write_state(TStreamWriter *w, const DpaTrainState *s, Err *err)
 {
     TRecord rec;
@@ -63,12 +87,12 @@ static bool write_state(TStreamWriter *w, const DpaTrainState *s, Err *err)
               trecord_meta_set(&rec, "kind", "state", err) &&
               trecord_meta_setf(&rec, err, "stage", "%d", (int)pg->stage) &&
               trecord_meta_setf(&rec, err, "res", "%d", pg->res) &&
-              trecord_meta_setf(&rec, err, "progress", "%a", pg->progress) &&
-              trecord_meta_setf(&rec, err, "delta", "%a", pg->delta) &&
+              trecord_meta_setf(&rec, err, "progress", "%016" PRIx64, double_bits(pg->progress)) &&
+              trecord_meta_setf(&rec, err, "delta", "%016" PRIx64, double_bits(pg->delta)) &&
               trecord_meta_setf(&rec, err, "stage_iter", "%" PRId64, pg->stage_iter) &&
               trecord_meta_setf(&rec, err, "global_iter", "%" PRId64, pg->global_iter) &&
               trecord_meta_setf(&rec, err, "finished", "%d", (int)pg->finished) &&
-              trecord_meta_setf(&rec, err, "sampler_seed", "%" PRIu64, s->sampler.seed) &&
+              trecord_meta_setf(&rec, err, "sampler_seed", "%016" PRIx64, s->sampler.seed) &&
               trecord_meta_setf(&rec, err, "sampler_n", "%" PRId64, s->sampler.n) &&
               trecord_meta_setf(&rec, err, "sampler_batch", "%" PRId64, s->sampler.batch) &&
               trecord_meta_setf(&rec, err, "sampler_epoch", "%" PRId64, s->sampler.epoch) &&
@@ -138,28 +162,36 @@ static bool read_state(const TRecord *rec, DpaTrainState *s, const char *file, E
     const char *disp = trecord_meta_get(rec, "display");
     if (!prog || !delta || !seed || !hash || !disp)
         return err_set(err, "%s: checkpoint state record is incomplete", file);
+    uint64_t pbits, dbits;
+    if (!parse_hex64(prog, &pbits) || !parse_hex64(delta, &dbits) || !parse_hex64(seed, &s->sampler.seed) ||
+        !parse_hex64(hash, &s->data_hash))
+        return err_set(err, "%s: checkpoint state record is damaged", file);
+    memcpy(&s->pg.progress, &pbits, sizeof pbits);
+    memcpy(&s->pg.delta, &dbits, sizeof dbits);
     s->pg.stage = v[0] ? PG_TRNS : PG_STAB;
     s->pg.res = (int)v[1];
-    s->pg.progress = strtod(prog, NULL);
-    s->pg.delta = strtod(delta, NULL);
     s->pg.stage_iter = v[2];
     s->pg.global_iter = v[3];
     s->pg.finished = v[4] != 0;
-    s->sampler.seed = strtoull(seed, NULL, 10);
     s->sampler.n = v[5];
     s->sampler.batch = v[6];
     s->sampler.epoch = v[7];
     s->sampler.position = v[8];
     s->adam_t = v[9];
     s->n_images = v[10];
-    s->data_hash = strtoull(hash, NULL, 16);
     s->ndisplay = 0;
-    for (const char *p = disp; *p && s->ndisplay < DPA_DISPLAY_IMAGES;) {
-        char *end;
-        s->display[s->ndisplay++] = strtoll(p, &end, 10);
-        p = *end == ',' ? end + 1 : end;
-        if (end == p && *p)
-            break;
+    char tok[32];
+    for (const char *p = disp; *p;) {
+        size_t len = strcspn(p, ",");
+        int64_t idx;
+        if (len >= sizeof tok || s->ndisplay == DPA_DISPLAY_IMAGES)
+            return err_set(err, "%s: checkpoint display list is damaged", file);
+        memcpy(tok, p, len);
+        tok[len] = 0;
+        if (!cli_parse_int(tok, &idx) || idx < 0)
+            return err_set(err, "%s: checkpoint display list is damaged", file);
+        s->display[s->ndisplay++] = idx;
+        p += len + (p[len] == ',');
     }
     return true;
 }

@@ -7,7 +7,8 @@
  * with metadata kind=config and model=dpa, then one f32 record per
  * parameter (name=...). A checkpoint is a model file plus a kind=state
  * record (the schedule, sampler, Adam step count, the data's size and hash,
- * as metadata; progress in C99 hexadecimal so it round-trips exactly) and
+ * as metadata; doubles as their bit patterns in hexadecimal, so they
+ * round-trip exactly) and
  * the Adam moments (f32, name=adam.m / adam.v), so that training resumed
  * from it continues bit for bit. Files are written atomically (tstream
  * writer): a failed or interrupted save leaves the previous file intact.

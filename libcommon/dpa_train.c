@@ -20,6 +20,11 @@
 
 #define LOSS_LIMIT 1e6 /* the original aborts above this (6.2) */
 #define STREAMS_PER_ITER ((uint64_t)1 << 20)
+/* Images per forward/backward pass: a step's batch is processed in parts of
+ * this size with accumulated gradients, which bounds the activation memory
+ * (a 128-image batch of 64x64 images through VGG19 to r42 would need about
+ * 4 GB at once) without changing the step beyond float summation order. */
+#define MICRO_BATCH 32
 
 NNVar *dpa_step_loss(NNGraph *g, DpaModel *m, const DpaLosses *L, const float *x, int64_t n, PgStage stage,
                      int res, double progress)
@@ -284,11 +289,27 @@ static bool loop(Run *r, Err *err)
         if (!(ok = load_batch(r, r->idx, bs, &r->train_spec, (uint64_t)r->pg.global_iter * STREAMS_PER_ITER,
                               r->batch, err)))
             break;
-        NNVar *loss = dpa_step_loss(r->g, r->m, &r->L, r->batch, bs, r->pg.stage, r->pg.res, r->pg.progress);
-        if (!(ok = nn_graph_ok(r->g, err)))
+        // The batch mean as a sum over micro-batches of (their mean x their
+        // share); parameter gradients accumulate over the backwards.
+        params_zero_grad(p);
+        double total = 0;
+        for (int64_t at = 0; at < bs && ok; at += MICRO_BATCH) {
+            int64_t n = bs - at < MICRO_BATCH ? bs - at : MICRO_BATCH;
+            NNVar *loss = dpa_step_loss(r->g, r->m, &r->L, r->batch + (size_t)at * r->image_floats, n, r->pg.stage,
+                                        r->pg.res, r->pg.progress);
+            loss = n == bs ? loss : nn_scale(r->g, loss, (float)((double)n / (double)bs));
+            if (!(ok = nn_graph_ok(r->g, err)))
+                break;
+            float part;
+            nn_var_download(r->g, loss, &part);
+            total += part;
+            // A diverged part is reported below, before any parameter changes.
+            if (isfinite(part) && !(ok = nn_backward(r->g, loss, err)))
+                break;
+        }
+        if (!ok)
             break;
-        float lv;
-        nn_var_download(r->g, loss, &lv);
+        float lv = (float)total;
         if (!isfinite(lv) || lv > LOSS_LIMIT) {
             err_set(err, "iteration %" PRId64 " (%s %d): the loss is %g; training stopped%s%s%s",
                     r->pg.global_iter + 1, pg_stage_name(r->pg.stage), r->pg.res, (double)lv,
@@ -297,9 +318,6 @@ static bool loop(Run *r, Err *err)
             ok = false;
             break;
         }
-        params_zero_grad(p);
-        if (!(ok = nn_backward(r->g, loss, err)))
-            break;
         nn_adam_step(&r->adam);
         images += (double)bs;
         done_here++;
@@ -331,6 +349,8 @@ static bool loop(Run *r, Err *err)
         return false;
     if (!save_checkpoint(r, err))
         return false;
+    if (r->o->finished)
+        *r->o->finished = pg_finished(&r->pg);
     if (!pg_finished(&r->pg))
         return true; // --stop-after: the checkpoint holds the run
     return write_samples(r, err) && dpa_file_save(r->o->model, r->cfg, r->m, NULL, NULL, err);

@@ -6,6 +6,10 @@
  * eps 1e-8) started afresh at every stage, batches from a shuffled
  * drop_last sampler, and the configured transforms.
  *
+ * A step's batch is processed in parts of at most 32 images whose
+ * parameter gradients accumulate (the batch mean of the loss is the sum of
+ * the parts' means times their share), to bound the activation memory.
+ *
  * Adam at a stage start covers every parameter of the model, not only the
  * stage's networks as in the original; this is the same computation: a
  * parameter outside the stage gets no gradient, so its moments stay zero
@@ -51,7 +55,7 @@ typedef struct DpaTrainOptions {
     const char *weights;    /* VGG weights file or folder, or NULL (search) */
     int64_t stop_after;     /* > 0: stop after this many iterations of this run (checkpoint kept) */
     bool progress;          /* progress line on stderr */
-    bool quiet;             /* no summary lines on stderr */
+    bool *finished;         /* if non-NULL: set to whether the schedule ended (false after stop_after) */
 } DpaTrainOptions;
 
 /* Trains the DPA model the configuration describes (validated here against

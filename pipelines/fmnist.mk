@@ -18,6 +18,7 @@ CLASS ?=
 FMNIST_DPA_CONF ?= pipelines/configs/fashion-mnist/dpa.conf
 FMNIST_RESULTS ?= results/fmnist-dpa.tsv
 DEMO_FLAGS ?= --iters 80 --batch-size 32 --set sample_every=40 --set checkpoint_every=40
+DEMO_TEST ?= 2000
 WEIGHTS_DIR := weights
 VGG_NORMALISED_URL := https://raw.githubusercontent.com/jkbehne/GOTStyleTranfer/9268fb868e4bb65311ef3ddc1989ae980d22f8bb/models/vgg_normalised_conv3_1.pth
 VGG_NORMALISED_SHA256 := 4ffff49ad5cdc3337374b947918f35f903fcb0898b0b5eebfcbd601b99fc3929
@@ -31,10 +32,10 @@ fmnist-dpa: all
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@start=$$(date +%s); \
-	FMNIST_TRAIN_FLAGS="$(DEMO_FLAGS)" bash pipelines/fmnist-dpa.sh --demo --download $(WORK)/demo \
+	DEMO_TEST=$(DEMO_TEST) FMNIST_TRAIN_FLAGS="$(DEMO_FLAGS)" bash pipelines/fmnist-dpa.sh --demo --download $(WORK)/demo \
 	  $(WORK)/demo/fmnist-dpa.tsv $(FMNIST_DPA_CONF) 0 && \
-	echo "demo: DPA on Fashion-MNIST class 0 (T-shirt/top) vs the other nine, first 2000 test images," && \
-	echo "      trained 80 iterations of 32 images, done in $$(( $$(date +%s) - start )) s." && \
+	echo "demo: DPA on Fashion-MNIST class 0 (T-shirt/top) against the other nine classes, on the first" && \
+	echo "      $(DEMO_TEST) test images; ad-train $(DEMO_FLAGS); done in $$(( $$(date +%s) - start )) s." && \
 	echo "  AUROC:                $$(awk -F'\t' 'NR == 2 { print $$2 }' $(WORK)/demo/fmnist-dpa.tsv)" && \
 	echo "  ROC curve:            $(WORK)/demo/dpa/class0/roc.png" && \
 	echo "  reconstructions:      $(WORK)/demo/dpa/class0/samples/sample.png (inputs above, reconstructions below)" && \

@@ -136,8 +136,8 @@ int main(int argc, char **argv)
     if (opt.batch < 0)
         return cli_usage_error("--batch-size must be positive");
     const char *model = argv[first], *images = argc - first == 2 ? argv[first + 1] : "-";
-    if (!strcmp(model, "-") && !strcmp(images, "-"))
-        return cli_usage_error("the model and the images cannot both come from standard input");
+    if (!strcmp(model, "-"))
+        return cli_usage_error("the model must be a file (it is read twice: configuration, then parameters)");
     omp_set_num_threads(common.jobs);
 
     Err err = {0};

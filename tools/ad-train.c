@@ -186,10 +186,15 @@ int main(int argc, char **argv)
     omp_set_num_threads(common.jobs);
     DpaTrainOptions o = {.images = images, .model = opt.out, .checkpoint = checkpoint, .resume = opt.resume,
                          .log = opt.log, .samples = opt.samples, .weights = opt.weights,
-                         .stop_after = opt.stop_after, .progress = common.progress, .quiet = opt.quiet};
+                         .stop_after = opt.stop_after, .progress = common.progress};
+    bool finished = false;
+    o.finished = &finished;
     if (!dpa_train(c, &o, &err))
         goto out;
-    if (!opt.quiet && strcmp(opt.out, "-") != 0)
+    if (!opt.quiet && !finished)
+        fprintf(stderr, "%s: stopped after %lld iterations; continue with --resume (checkpoint %s)\n", cli_program(),
+                (long long)opt.stop_after, checkpoint);
+    else if (!opt.quiet && strcmp(opt.out, "-") != 0)
         fprintf(stderr, "%s: model written to %s%s%s\n", cli_program(), opt.out, checkpoint ? ", checkpoint " : "",
                 checkpoint ? checkpoint : "");
     rc = 0;

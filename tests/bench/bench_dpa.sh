@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# DPA training and scoring speed and peak memory, beside the same step in
+# PyTorch (tests/bench/dpa_torch.py) at the same thread count: the paper's
+# camelyon16 wo_pg (3x64x64, batch 128, r42) and nih PA wo_pg (1x64x64, batch
+# 128, r32) configurations on synthetic images, with a VGG19 of random
+# weights (tests/bench/dpa_weights.py; the speed does not depend on them).
+# BENCH_DPA_ITERS (default 3) timed training steps after one warm-up step;
+# scoring: 256 images.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top"
+export PATH="$top/bin:$top/build/gen:$PATH"
+iters=${BENCH_DPA_ITERS:-3} threads=${OMP_NUM_THREADS:-$(nproc)}
+/usr/bin/python3 -c 'import torch' 2>/dev/null || { echo "bench_dpa: needs python3-torch (make deps-dev) for the VGG19 weights"; exit 0; }
+T=$(mktemp -d "${TMPDIR:-/tmp}/adkit-bench-dpa.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+/usr/bin/python3 tests/bench/dpa_weights.py "$T" || exit 1
+gen-images -n 256 -c 3 -s 192 --seed 1 > "$T/camelyon16.ts" || exit 1
+gen-images -n 256 -c 1 -s 300 --seed 1 > "$T/nih-pa.ts" || exit 1
+echo "threads: $threads; training: $iters steps after a warm-up step; scoring: 256 images"
+printf '%-12s %-8s %12s %12s %14s\n' config impl "train img/s" "score img/s" "peak RSS MB"
+for name in camelyon16 nih-pa; do
+  case $name in
+    camelyon16) conf=pipelines/configs/camelyon16/dpa-wo_pg.conf ;;
+    nih-pa) conf=pipelines/configs/nih/PA/dpa-wo_pg.conf ;;
+  esac
+  /usr/bin/time -f %M -o "$T/rss" ad-train -q -j "$threads" --config "$conf" --weights "$T/vgg19-dcbb9e9d.pth" \
+    --iters $((iters + 1)) --set log_every=1 --set sample_every=0 --set checkpoint_every=0 \
+    --log "$T/log" -o "$T/m.ts" "$T/$name.ts" || { echo "ad-train failed"; exit 1; }
+  # Steady state from the cumulative rates of the log (images/s since the
+  # start after n steps): (n - 1) batches over the time of steps 2..n.
+  train=$(awk -F'\t' 'NR == 2 { b = $0 } NR > 1 { n = NR - 1; t[n] = n / $6 } END {
+    printf "%.1f", (n - 1) / (t[n] - t[1]) }' "$T/log")
+  rss_train=$(cat "$T/rss")
+  start=$(date +%s.%N)
+  /usr/bin/time -f %M -o "$T/rss" ad-score -j "$threads" --weights "$T/vgg19-dcbb9e9d.pth" "$T/m.ts" "$T/$name.ts" \
+    > "$T/scores.tsv" || { echo "ad-score failed"; exit 1; }
+  end=$(date +%s.%N)
+  score=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", 256 / (b - a) }')
+  rss=$(( rss_train > $(cat "$T/rss") ? rss_train : $(cat "$T/rss") ))
+  printf '%-12s %-8s %12s %12s %14s\n' "$name" adkit "$train" "$score" "$((rss / 1024))"
+  read -r ttrain tscore trss < <(/usr/bin/python3 tests/bench/dpa_torch.py "$name" "$iters" "$threads")
+  printf '%-12s %-8s %12s %12s %14s\n' "$name" pytorch "$ttrain" "$tscore" "$trss"
+done

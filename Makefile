@@ -115,7 +115,7 @@ build/fuzz/%: tests/fuzz/%.c build/fuzz/libcommon.a
 # ---- tests ----
 # The summary line of tests/run-tests.sh is "N passed, N failed, N skipped".
 test: deps
-	@$(MAKE) --no-print-directory all $(UNIT_BINS) $(ASAN_UNIT_BINS) $(FUZZ_BINS)
+	@$(MAKE) --no-print-directory -j$$(nproc) all $(UNIT_BINS) $(ASAN_UNIT_BINS) $(FUZZ_BINS)
 	@bash tests/run-tests.sh
 
 test-unit: $(UNIT_BINS)

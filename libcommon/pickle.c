@@ -165,25 +165,19 @@ static bool push(Unpickler *u, PValue *v)
     return true;
 }
 
-static PValue *pop(Unpickler *u)
+// True when at least n values lie above the topmost mark (the part of the
+// stack an opcode may consume); otherwise fails with "stack underflow".
+static bool have_values(Unpickler *u, size_t n)
 {
     size_t floor = u->mark_count ? u->marks[u->mark_count - 1] : 0;
-    if (u->depth <= floor) {
-        fail(u, "pickle stack underflow");
-        return NULL;
-    }
-    return u->stack[--u->depth];
+    if (u->depth < floor + n)
+        return fail(u, "pickle stack underflow");
+    return true;
 }
 
-static PValue *top(Unpickler *u)
-{
-    size_t floor = u->mark_count ? u->marks[u->mark_count - 1] : 0;
-    if (u->depth <= floor) {
-        fail(u, "pickle stack underflow");
-        return NULL;
-    }
-    return u->stack[u->depth - 1];
-}
+static PValue *pop(Unpickler *u) { return have_values(u, 1) ? u->stack[--u->depth] : NULL; }
+
+static PValue *top(Unpickler *u) { return have_values(u, 1) ? u->stack[u->depth - 1] : NULL; }
 
 // Pops the topmost mark; *first gets the stack index where the marked run begins.
 static bool pop_mark(Unpickler *u, size_t *first)
@@ -298,9 +292,8 @@ static PValue *collect(Unpickler *u, size_t first, PValueKind kind)
 
 static bool op_tuple_n(Unpickler *u, size_t count)
 {
-    size_t floor = u->mark_count ? u->marks[u->mark_count - 1] : 0;
-    if (u->depth < floor + count)
-        return fail(u, "pickle stack underflow");
+    if (!have_values(u, count))
+        return false;
     return push(u, collect(u, u->depth - count, PV_TUPLE));
 }
 
@@ -311,9 +304,8 @@ static bool op_appends(Unpickler *u, bool marked)
         if (!pop_mark(u, &first))
             return false;
     } else {
-        size_t floor = u->mark_count ? u->marks[u->mark_count - 1] : 0;
-        if (u->depth < floor + 2)
-            return fail(u, "pickle stack underflow");
+        if (!have_values(u, 2))
+            return false;
         first = u->depth - 1;
     }
     if (first == 0)
@@ -339,9 +331,8 @@ static bool op_setitems(Unpickler *u, bool marked)
         if (!pop_mark(u, &first))
             return false;
     } else {
-        size_t floor = u->mark_count ? u->marks[u->mark_count - 1] : 0;
-        if (u->depth < floor + 3)
-            return fail(u, "pickle stack underflow");
+        if (!have_values(u, 3))
+            return false;
         first = u->depth - 2;
     }
     if ((u->depth - first) % 2)

@@ -2,6 +2,7 @@
 /* dpa_config: keys of a DPA experiment and their checks (see dpa_config.h). */
 #include "dpa_config.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,6 +25,16 @@ const ConfigKey dpa_schema[] = {
     {"layer_weights", CONFIG_STRING_LIST, NULL, "weights of the taps (default 1 each)"},
     {"layer_weights.*", CONFIG_STRING_LIST, NULL, "weights of the taps at one resolution"},
     {"compose_l1_weight", CONFIG_DOUBLE, "1", "weight of L1 in the compose loss"},
+    {"adv_weight", CONFIG_DOUBLE, "0",
+     "weight of the image adversarial (WGAN-GP) term in the training loss; 0: no discriminator"},
+    {"n_dis", CONFIG_INT, "0", "discriminator steps per iteration, each on a fresh batch (adversarial ablations: 2)"},
+    {"ddis_type", CONFIG_STRING, NULL, "discriminator family: residual18, residual9 (default: enc_type)"},
+    {"ddis_inner_dims", CONFIG_INT_LIST, NULL,
+     "discriminator channels, high to low resolution, read from the end (default: enc_inner_dims)"},
+    {"wgan_lambd", CONFIG_DOUBLE, "1", "weight of the wasserstein term in the discriminator loss"},
+    {"wgan_gradient_penalty", CONFIG_DOUBLE, "10", "weight of the gradient penalty in the discriminator loss"},
+    {"wgan_norm_penalty", CONFIG_DOUBLE, "0.001", "weight of mean D(real)^2 + mean D(fake)^2 in the discriminator loss"},
+    {"wgan_gamma", CONFIG_DOUBLE, "1", "target norm of the discriminator's input gradient"},
     {"use_smooth_pg", CONFIG_BOOL, "false", "blend the losses of two resolutions during transitions"},
     {"lr", CONFIG_DOUBLE, "0.001", "Adam learning rate (betas 0.9, 0.999; eps 1e-8)"},
     {"batch_size", CONFIG_INT, "128", "images per step (all resolutions)"},
@@ -130,6 +141,62 @@ static bool get_int_res(const Config *c, const char *key, int res, int64_t *out,
     return config_get_int(c, name, out, err);
 }
 
+static bool get_finite(const Config *c, const char *key, double min, double *out, Err *err)
+{
+    if (!config_get_double(c, key, out, err))
+        return false;
+    if (!isfinite(*out) || *out < min)
+        return err_set(err, "%s: %s = %g: must be a finite number of at least %g", config_origin(c, key), key, *out,
+                       min);
+    return true;
+}
+
+// The adversarial keys (spec 5.7, 6.2). The discriminator is an encoder of
+// the images with output_res 1, output_dim 1 (6.1 step 3).
+static bool adversarial_from(const Config *c, DpaConfig *dc, Err *err)
+{
+    int64_t v;
+    DpaWgan *w = &dc->wgan;
+    if (!get_finite(c, "adv_weight", 0, &dc->adv_weight, err) || !config_get_int(c, "n_dis", &v, err))
+        return false;
+    if (v < 0 || v > DPA_MAX_N_DIS)
+        return err_set(err, "%s: n_dis = %lld: must be 0..%d", config_origin(c, "n_dis"), (long long)v,
+                       DPA_MAX_N_DIS);
+    dc->n_dis = (int)v;
+    if (!get_finite(c, "wgan_lambd", -HUGE_VAL, &w->lambd, err) ||
+        !get_finite(c, "wgan_gradient_penalty", 0, &w->gradient_penalty, err) ||
+        !get_finite(c, "wgan_norm_penalty", 0, &w->norm_penalty, err) || !get_finite(c, "wgan_gamma", 0, &w->gamma, err))
+        return false;
+    if (w->gamma == 0)
+        return err_set(err, "%s: wgan_gamma must be positive", config_origin(c, "wgan_gamma"));
+    if (dc->adv_weight == 0)
+        return true;
+    DpaArch *d = &dc->ddis;
+    *d = dc->arch;
+    d->latent_res = 1;
+    d->latent_dim = 1;
+    const char *type = config_get(c, "ddis_type");
+    if (type && !dpa_net_type_parse(type, &d->enc_type))
+        return err_set(err, "%s: unknown ddis_type '%s' (residual18, residual9)", config_origin(c, "ddis_type"), type);
+    d->dec_type = d->enc_type;
+    if (config_get(c, "ddis_inner_dims") &&
+        !config_get_int_list(c, "ddis_inner_dims", d->enc_dims, DPA_MAX_DIMS, &d->n_enc, err))
+        return false;
+    // The discriminator has no decoder; its dims stand in so that the
+    // architecture checks apply to the encoder alone.
+    memcpy(d->dec_dims, d->enc_dims, sizeof d->dec_dims);
+    d->n_dec = d->n_enc;
+    const char *dims = config_get(c, "ddis_inner_dims") ? "ddis_inner_dims" : "enc_inner_dims";
+    for (int r = 4; r <= d->max_res; r *= 2)
+        if (dpa_enc_channels(d, r) < 1)
+            return err_set(err, "%s has %d entries: the discriminator needs one per resolution 4..%d", dims, d->n_enc,
+                           d->max_res);
+    Err e = {0};
+    if (!dpa_arch_check(d, &e))
+        return err_set(err, "the discriminator: %s", e.msg);
+    return true;
+}
+
 bool dpa_config_from(Config *c, DpaConfig *dc, Err *err)
 {
     memset(dc, 0, sizeof *dc);
@@ -196,6 +263,8 @@ bool dpa_config_from(Config *c, DpaConfig *dc, Err *err)
         return false;
     if (dc->lr <= 0)
         return err_set(err, "%s: lr must be positive", config_origin(c, "lr"));
+    if (!adversarial_from(c, dc, err))
+        return false;
     if (!config_get_int(c, "seed", &v, err))
         return false;
     dc->seed = (uint64_t)v;

@@ -50,12 +50,35 @@ typedef struct DpaLayers {
     double weights[DPA_MAX_LAYERS];
 } DpaLayers;
 
+/* The wasserstein adversarial loss with gradient penalty (spec 5.7):
+ * D-loss = -lambd * W + norm_penalty * norm + gradient_penalty * GP with
+ * target norm gamma. Every configuration of the paper: 1, 10, 0.001, 1. */
+typedef struct DpaWgan {
+    double lambd;
+    double gradient_penalty;
+    double norm_penalty;
+    double gamma;
+} DpaWgan;
+
+/* Discriminator steps per iteration at most (each draws its own batch). */
+#define DPA_MAX_N_DIS 16
+
 typedef struct DpaConfig {
     DpaArch arch;              /* networks */
     PgPlan plan;               /* resolutions and iterations per stage */
     DpaLoss loss;
     DpaLayers layers[PG_MAX_LEVELS]; /* per resolution level (initial_res << k) */
     double compose_l1_weight;
+    /* Adversarial ablations (spec 6.2, 9.1, 9.2): adv_weight * (-mean ddis(rec))
+     * joins the loss when adv_weight != 0; n_dis discriminator steps per
+     * iteration, each on a fresh batch (drawn even when adv_weight is 0, as the
+     * original does). ddis: the discriminator's architecture (latent_res 1,
+     * latent_dim 1; its inner dims in enc_dims and dec_dims), set when
+     * adv_weight != 0. */
+    double adv_weight;
+    int n_dis;
+    DpaArch ddis;
+    DpaWgan wgan;
     bool use_smooth_pg;
     double lr;
     int64_t batch_size[PG_MAX_LEVELS];

@@ -83,8 +83,12 @@ static bool write_state(TStreamWriter *w, const DpaTrainState *s, Err *err)
         snprintf(display + strlen(display), sizeof display - strlen(display), "%s%" PRId64, i ? "," : "",
                  s->display[i]);
     const PgSchedule *pg = &s->pg;
-    bool ok = trecord_set_shape(&rec, TDTYPE_U8, 1, (int64_t[]){1}, err) &&
-              trecord_meta_set(&rec, "kind", "state", err) &&
+    // The state lives in the metadata; the one payload byte is 0 so that
+    // equal states give equal bytes.
+    bool ok = trecord_set_shape(&rec, TDTYPE_U8, 1, (int64_t[]){1}, err);
+    if (ok)
+        memset(rec.data, 0, 1);
+    ok = ok && trecord_meta_set(&rec, "kind", "state", err) &&
               trecord_meta_setf(&rec, err, "stage", "%d", (int)pg->stage) &&
               trecord_meta_setf(&rec, err, "res", "%d", pg->res) &&
               trecord_meta_setf(&rec, err, "progress", "%016" PRIx64, double_bits(pg->progress)) &&
@@ -100,8 +104,27 @@ static bool write_state(TStreamWriter *w, const DpaTrainState *s, Err *err)
               trecord_meta_setf(&rec, err, "adam_t", "%" PRId64, s->adam_t) &&
               trecord_meta_setf(&rec, err, "n_images", "%" PRId64, s->n_images) &&
               trecord_meta_setf(&rec, err, "data_hash", "%016" PRIx64, s->data_hash) &&
-              trecord_meta_set(&rec, "display", display, err) && tstream_write(w, &rec, err);
+              trecord_meta_set(&rec, "display", display, err) &&
+              (!s->ddis_adam || trecord_meta_setf(&rec, err, "ddis_adam_t", "%" PRId64, s->ddis_adam->t)) &&
+              tstream_write(w, &rec, err);
     trecord_fini(&rec);
+    return ok;
+}
+
+// An Adam's moments as two records, PREFIX.m and PREFIX.v.
+static bool write_moments(TStreamWriter *w, const char *prefix, int64_t n, const NNAdam *adam, Err *err)
+{
+    const float *data[2] = {adam->m, adam->v};
+    bool ok = true;
+    for (int i = 0; i < 2 && ok; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "%s.%c", prefix, i ? 'v' : 'm');
+        TRecord rec;
+        trecord_init(&rec);
+        ok = trecord_meta_set(&rec, "name", name, err) &&
+             tstream_write_parts(w, TDTYPE_F32, 1, (int64_t[]){n}, data[i], &rec, err);
+        trecord_fini(&rec);
+    }
     return ok;
 }
 
@@ -124,17 +147,11 @@ bool dpa_file_save(const char *path, const Config *cfg, DpaModel *m, const DpaTr
     free(text);
     trecord_fini(&rec);
     ok = ok && (!state || write_state(w, state, err)) && params_save(dpa_model_params(m), w, err);
-    if (ok && state && adam) {
-        int64_t n = params_block_floats(dpa_model_params(m));
-        const char *names[2] = {"adam.m", "adam.v"};
-        const float *data[2] = {adam->m, adam->v};
-        for (int i = 0; i < 2 && ok; i++) {
-            trecord_init(&rec);
-            ok = trecord_meta_set(&rec, "name", names[i], err) &&
-                 tstream_write_parts(w, TDTYPE_F32, 1, (int64_t[]){n}, data[i], &rec, err);
-            trecord_fini(&rec);
-        }
-    }
+    if (ok && state && adam)
+        ok = write_moments(w, "adam", params_block_floats(dpa_model_params(m)), adam, err);
+    if (ok && state && state->ddis && state->ddis_adam)
+        ok = params_save(dpa_model_params(state->ddis), w, err) &&
+             write_moments(w, "ddis.adam", params_block_floats(dpa_model_params(state->ddis)), state->ddis_adam, err);
     if (ok)
         return tstream_writer_commit(w, err);
     tstream_writer_abort(w);
@@ -179,6 +196,14 @@ static bool read_state(const TRecord *rec, DpaTrainState *s, const char *file, E
     s->sampler.position = v[8];
     s->adam_t = v[9];
     s->n_images = v[10];
+    if (s->ddis_adam) {
+        int64_t t;
+        if (!trecord_meta_get(rec, "ddis_adam_t"))
+            return err_set(err, "%s: the checkpoint has no discriminator (it was made without adv_weight)", file);
+        if (!meta_i64(rec, "ddis_adam_t", &t, file, err))
+            return false;
+        s->ddis_adam->t = t;
+    }
     s->ndisplay = 0;
     char tok[32];
     for (const char *p = disp; *p;) {
@@ -205,6 +230,11 @@ bool dpa_file_load(const char *path, DpaModel *m, DpaTrainState *state, NNAdam *
     int64_t nblock = params_block_floats(p);
     int nparams = params_count(p), found = 0;
     bool have_state = false, have_m = false, have_v = false, ok = false;
+    // The discriminator of an adversarial checkpoint, when asked for.
+    Params *dp = state && state->ddis ? dpa_model_params(state->ddis) : NULL;
+    int64_t dblock = dp ? params_block_floats(dp) : 0;
+    int dfound = 0;
+    bool have_dm = false, have_dv = false;
     TRecord rec;
     trecord_init(&rec);
     for (int64_t i = 0;; i++) {
@@ -240,7 +270,24 @@ bool dpa_file_load(const char *path, DpaModel *m, DpaTrainState *state, NNAdam *
             *(name[5] == 'm' ? &have_m : &have_v) = true;
             continue;
         }
+        if (dp && name && (strcmp(name, "ddis.adam.m") == 0 || strcmp(name, "ddis.adam.v") == 0)) {
+            if (rec.dtype != TDTYPE_F32 || trecord_elements(&rec) != dblock) {
+                err_set(err, "%s: %s has %lld values, the discriminator needs %lld", tstream_name(r), name,
+                        (long long)trecord_elements(&rec), (long long)dblock);
+                goto done;
+            }
+            if (state->ddis_adam)
+                memcpy(name[10] == 'm' ? state->ddis_adam->m : state->ddis_adam->v, rec.data,
+                       (size_t)dblock * sizeof(float));
+            *(name[10] == 'm' ? &have_dm : &have_dv) = true;
+            continue;
+        }
         int applied = params_load_record(p, &rec, err);
+        if (applied == 0 && dp) {
+            int d = params_load_record(dp, &rec, err);
+            applied = d < 0 ? d : 0;
+            dfound += d > 0;
+        }
         if (applied < 0) {
             err_prefix(err, "%s: ", tstream_name(r));
             goto done;
@@ -255,6 +302,12 @@ bool dpa_file_load(const char *path, DpaModel *m, DpaTrainState *state, NNAdam *
     if ((state || adam) && !(have_state && have_m && have_v)) {
         err_set(err, "%s: not a checkpoint (no training state); resume needs the file ad-train --checkpoint wrote",
                 tstream_name(r));
+        goto done;
+    }
+    if (dp && (dfound < params_count(dp) || !have_dm || !have_dv)) {
+        err_set(err, "%s: the discriminator is missing or incomplete (%d of its %d parameters%s); resume needs a "
+                     "checkpoint of the same adversarial configuration", tstream_name(r), dfound, params_count(dp),
+                have_dm && have_dv ? "" : ", no Adam moments");
         goto done;
     }
     if (adam && state)

@@ -10,7 +10,9 @@
  * as metadata; doubles as their bit patterns in hexadecimal, so they
  * round-trip exactly) and
  * the Adam moments (f32, name=adam.m / adam.v), so that training resumed
- * from it continues bit for bit. Files are written atomically (tstream
+ * from it continues bit for bit. Adversarial runs add the discriminator's
+ * parameters and Adam state (DpaTrainState.ddis); a model file keeps only
+ * the encoder and decoder, which is all scoring needs (spec 6.3). Files are written atomically (tstream
  * writer): a failed or interrupted save leaves the previous file intact.
  *
  * Not for: the training loop (dpa_train.h). Thread safety: reentrant.
@@ -45,6 +47,13 @@ typedef struct DpaTrainState {
     uint64_t data_hash;
     int64_t display[DPA_DISPLAY_IMAGES]; /* training images shown in sample grids */
     int ndisplay;
+    /* The image discriminator of adversarial runs and its Adam (borrowed;
+     * NULL otherwise): saved with the checkpoint (parameters ddis.*, moments
+     * ddis.adam.m / ddis.adam.v, step count ddis_adam_t) and, when set
+     * before dpa_file_load, loaded from it (then the checkpoint must have
+     * them). Model files never hold them. */
+    DpaModel *ddis;
+    NNAdam *ddis_adam;
 } DpaTrainState;
 
 /* Reads the configuration record that starts a model file or checkpoint

@@ -41,6 +41,8 @@ typedef struct FromRgb {
 struct DpaModel {
     DpaArch arch;
     int min_res, last;
+    char enc_name[16];          /* prefix of the encoder's parameter names: "enc", or "ddis" */
+    bool enc_only;              /* an encoder alone (the image discriminator): no decoder modules */
     Params *params;
     FromRgb from_rgb[MAX_LOG2]; /* by log2(res), min_res .. max_res */
     Stage down[MAX_LOG2];       /* encoder res_r, r = max .. 2 last */
@@ -109,7 +111,7 @@ static bool add_block(DpaModel *m, ResBlock *b, const char *prefix, int in, int 
 static bool add_stage(DpaModel *m, Stage *s, const char *net, int res, int in, int out, Err *err)
 {
     char name[128];
-    bool res18 = (net[0] == 'e' ? m->arch.enc_type : m->arch.dec_type) == DPA_RESIDUAL18;
+    bool res18 = (strcmp(net, "dec") != 0 ? m->arch.enc_type : m->arch.dec_type) == DPA_RESIDUAL18;
     snprintf(name, sizeof name, "%s.res_%d.0", net, res);
     if (!add_block(m, &s->main, name, in, out, true, err))
         return false;
@@ -130,30 +132,32 @@ static bool build(DpaModel *m, Err *err)
     for (int r = R; r >= m->min_res; r /= 2) {
         FromRgb *f = &m->from_rgb[ilog2(r)];
         int nf = dpa_enc_channels(a, r);
-        snprintf(name, sizeof name, "enc.preprocess_res_%d.0.model.0", r);
+        snprintf(name, sizeof name, "%s.preprocess_res_%d.0.model.0", m->enc_name, r);
         f->conv = add_conv(m, name, a->image_dim, nf, 3, 1, err);
         if (f->conv.w < 0)
             return false;
         f->npre = a->enc_type == DPA_RESIDUAL18 ? 2 : 1;
         for (int i = 0; i < f->npre; i++) {
-            snprintf(name, sizeof name, "enc.preprocess_res_%d.%d", r, i + 1);
+            snprintf(name, sizeof name, "%s.preprocess_res_%d.%d", m->enc_name, r, i + 1);
             if (!add_block(m, &f->pre[i], name, nf, nf, false, err))
                 return false;
         }
     }
     for (int r = R; r >= 2 * last; r /= 2)
-        if (!add_stage(m, &m->down[ilog2(r)], "enc", r, dpa_enc_channels(a, r), dpa_enc_channels(a, r / 2), err))
+        if (!add_stage(m, &m->down[ilog2(r)], m->enc_name, r, dpa_enc_channels(a, r), dpa_enc_channels(a, r / 2), err))
             return false;
     if (a->latent_res == 1) {
-        snprintf(name, sizeof name, "enc.res_%d.1.model.0", last);
+        snprintf(name, sizeof name, "%s.res_%d.1.model.0", m->enc_name, last);
         m->enc_last_conv = add_conv(m, name, dpa_enc_channels(a, last), a->latent_dim, 4, 0, err);
         if (m->enc_last_conv.w < 0)
             return false;
     } else {
-        snprintf(name, sizeof name, "enc.res_%d", last);
+        snprintf(name, sizeof name, "%s.res_%d", m->enc_name, last);
         if (!add_block(m, &m->enc_last_block, name, dpa_enc_channels(a, last), a->latent_dim, false, err))
             return false;
     }
+    if (m->enc_only)
+        return params_alloc(m->params, err);
     // Decoder: first block, res_r (low to high), toRGB per resolution.
     if (a->latent_res == 1) {
         snprintf(name, sizeof name, "dec.res_%d.1.model.0", last);
@@ -178,7 +182,8 @@ static bool build(DpaModel *m, Err *err)
     return params_alloc(m->params, err);
 }
 
-DpaModel *dpa_model_new(const NNBackend *be, const DpaArch *arch, int min_res, Err *err)
+static DpaModel *model_new(const NNBackend *be, const DpaArch *arch, int min_res, const char *enc_name,
+                           bool enc_only, Err *err)
 {
     if (!dpa_arch_check(arch, err))
         return NULL;
@@ -199,12 +204,28 @@ DpaModel *dpa_model_new(const NNBackend *be, const DpaArch *arch, int min_res, E
     m->arch = *arch;
     m->min_res = min_res;
     m->last = last;
+    snprintf(m->enc_name, sizeof m->enc_name, "%s", enc_name);
+    m->enc_only = enc_only;
     m->params = params_new(be, true, err);
     if (!m->params || !build(m, err)) {
         dpa_model_free(m);
         return NULL;
     }
     return m;
+}
+
+DpaModel *dpa_model_new(const NNBackend *be, const DpaArch *arch, int min_res, Err *err)
+{
+    return model_new(be, arch, min_res, "enc", false, err);
+}
+
+DpaModel *dpa_model_new_encoder(const NNBackend *be, const DpaArch *arch, int min_res, const char *name, Err *err)
+{
+    if (!name[0] || strlen(name) >= sizeof ((DpaModel *)0)->enc_name || strcmp(name, "dec") == 0) {
+        err_set(err, "dpa model: '%s' cannot name an encoder", name);
+        return NULL;
+    }
+    return model_new(be, arch, min_res, name, true, err);
 }
 
 void dpa_model_free(DpaModel *m)

@@ -59,6 +59,16 @@ typedef struct DpaModel DpaModel;
  * (min_res = the schedule's initial resolution). Values are zero until
  * dpa_model_init or params_load. */
 DpaModel *dpa_model_new(const NNBackend *be, const DpaArch *arch, int min_res, Err *err);
+
+/* An encoder alone, as the image discriminator `ddis` of the adversarial
+ * ablations (spec 6.1 step 3: an encoder network of the configured type with
+ * output_res 1 and output_dim 1, i.e. arch->latent_res = 1 and
+ * arch->latent_dim = 1). Its parameters are named `<name>.preprocess_res_R...`
+ * (e.g. `ddis.res_64.0.model.2.model.0.weight`), so they can share a file
+ * with an autoencoder's. Only dpa_encode applies to it (and
+ * dpa_model_stab_params with encoder = true); name: 1..15 characters, not
+ * "dec". */
+DpaModel *dpa_model_new_encoder(const NNBackend *be, const DpaArch *arch, int min_res, const char *name, Err *err);
 void dpa_model_free(DpaModel *m);
 
 /* The paper's initialisation (3.4) from rng_init(seed). */

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "dpa_adversarial.h"
 #include "dpa_data.h"
 #include "dpa_file.h"
 #include "dpa_plot.h"
@@ -26,15 +27,23 @@
  * 4 GB at once) without changing the step beyond float summation order. */
 #define MICRO_BATCH 32
 
-NNVar *dpa_step_loss(NNGraph *g, DpaModel *m, const DpaLosses *L, const float *x, int64_t n, PgStage stage,
-                     int res, double progress)
+// The stage's real images (mixed to the stage, 4.3) and their
+// reconstruction, on a reset graph.
+static NNVar *reconstruct(NNGraph *g, DpaModel *m, const float *x, int64_t n, PgStage stage, int res,
+                          double progress, NNVar **real)
 {
     const DpaArch *a = dpa_model_arch(m);
     nn_graph_reset(g);
     NNVar *in = nn_input(g, 4, (int64_t[]){n, a->image_dim, a->max_res, a->max_res}, x);
     float alpha = (float)progress;
-    NNVar *real = dpa_mix_resolution(g, in, a->max_res, stage, res, alpha);
-    NNVar *rec = dpa_decode(g, m, dpa_encode(g, m, real, stage, res, alpha), stage, res, alpha);
+    *real = dpa_mix_resolution(g, in, a->max_res, stage, res, alpha);
+    return dpa_decode(g, m, dpa_encode(g, m, *real, stage, res, alpha), stage, res, alpha);
+}
+
+NNVar *dpa_step_loss(NNGraph *g, DpaModel *m, const DpaLosses *L, const float *x, int64_t n, PgStage stage,
+                     int res, double progress)
+{
+    NNVar *real, *rec = reconstruct(g, m, x, n, stage, res, progress, &real);
     return dpa_losses_stage(g, L, stage, res, progress, real, rec);
 }
 
@@ -51,6 +60,13 @@ typedef struct Run {
     NNGraph *g;
     NNAdam adam;
     bool adam_ready;
+    DpaModel *ddis;      /* the image discriminator (adv_weight != 0), else NULL */
+    NNAdam dadam;        /* its Adam */
+    bool dadam_ready;
+    float *dreal, *dfake; /* a discriminator step's real and fake images at the stage's resolution */
+    float *alpha;        /* its gradient-penalty weights, max_batch */
+    DpaDisTerms dterms;  /* the last discriminator step's loss terms */
+    double rec_part, adv_part; /* the last step's reconstruction and adversarial terms */
     Sampler sampler;
     bool sampler_ready;
     PgSchedule pg;
@@ -72,6 +88,8 @@ static bool save_checkpoint(Run *r, Err *err)
     r->st.pg = r->pg;
     r->st.sampler = r->sampler.state;
     r->st.adam_t = r->adam.t;
+    r->st.ddis = r->ddis;
+    r->st.ddis_adam = r->ddis ? &r->dadam : NULL;
     r->st.n_images = r->im.n;
     r->st.data_hash = r->im.hash;
     return dpa_file_save(r->o->checkpoint, r->cfg, r->m, &r->st, &r->adam, err);
@@ -149,8 +167,12 @@ static bool record_loss(Run *r, double loss, double images_per_s, Err *err)
     r->hist_iter[r->hist_n] = r->pg.global_iter + 1;
     r->hist_loss[r->hist_n++] = loss;
     if (r->log) {
-        fprintf(r->log, "%" PRId64 "\t%s\t%d\t%.9g\t%.9g\t%.1f\n", r->pg.global_iter + 1, pg_stage_name(r->pg.stage),
+        fprintf(r->log, "%" PRId64 "\t%s\t%d\t%.9g\t%.9g\t%.1f", r->pg.global_iter + 1, pg_stage_name(r->pg.stage),
                 r->pg.res, r->pg.progress, loss, images_per_s);
+        if (r->ddis)
+            fprintf(r->log, "\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g", r->rec_part, r->adv_part, r->dterms.wass,
+                    r->dterms.norm, r->dterms.gp);
+        fputc('\n', r->log);
         if (fflush(r->log) != 0)
             return err_set(err, "%s: %s", r->o->log, strerror(errno));
     }
@@ -190,9 +212,28 @@ static bool setup(Run *r, Err *err)
     if (!nn_adam_init(&r->adam, dpa_model_params(r->m), dc->lr, 0.9, 0.999, 1e-8, err))
         return false;
     r->adam_ready = true;
+    if (dc->adv_weight != 0) {
+        // The discriminator and its own Adam with the same settings (6.1 step 5).
+        if (!(r->ddis = dpa_model_new_encoder(nn_backend_cpu(), &dc->ddis, dc->plan.initial_res, "ddis", err)))
+            return false;
+        if (!nn_adam_init(&r->dadam, dpa_model_params(r->ddis), dc->lr, 0.9, 0.999, 1e-8, err))
+            return false;
+        r->dadam_ready = true;
+        r->st.ddis = r->ddis;
+        r->st.ddis_adam = &r->dadam;
+    }
+    // Each batch of an iteration (n_dis discriminator batches, then the
+    // autoencoder's) takes its augmentation streams from its own range.
+    if ((uint64_t)r->max_batch * (uint64_t)(dc->n_dis + 1) > STREAMS_PER_ITER)
+        return err_set(err, "batch size %" PRId64 " with n_dis %d: more than %" PRIu64 " images per iteration",
+                       r->max_batch, dc->n_dis, STREAMS_PER_ITER);
     r->image_floats = (size_t)dc->arch.image_dim * dc->arch.max_res * dc->arch.max_res;
     if (!(r->batch = xmalloc_array((size_t)r->max_batch * r->image_floats, sizeof(float), err)) ||
         !(r->idx = xmalloc_array((size_t)r->max_batch, sizeof(int64_t), err)))
+        return false;
+    if (r->ddis && (!(r->dreal = xmalloc_array((size_t)r->max_batch * r->image_floats, sizeof(float), err)) ||
+                    !(r->dfake = xmalloc_array((size_t)r->max_batch * r->image_floats, sizeof(float), err)) ||
+                    !(r->alpha = xmalloc_array((size_t)r->max_batch, sizeof(float), err))))
         return false;
     r->aug_seed = dc->seed ^ rng_hash_string("dpa augmentation");
     if (!pg_init(&r->pg, &dc->plan, err))
@@ -241,6 +282,8 @@ static bool setup(Run *r, Err *err)
             return false;
     } else {
         dpa_model_init(r->m, dc->seed);
+        if (r->ddis)
+            dpa_model_init(r->ddis, dc->seed ^ rng_hash_string("dpa ddis"));
         // The first batch is drawn for display and not trained on (6.1).
         sampler_next_batch(&r->sampler, r->idx);
         r->st.ndisplay = (int)(bs0 < DPA_DISPLAY_IMAGES ? bs0 : DPA_DISPLAY_IMAGES);
@@ -264,7 +307,56 @@ static bool setup(Run *r, Err *err)
     if (o->log && !(r->log = fopen(o->log, o->resume ? "a" : "w")))
         return err_set(err, "%s: cannot open the log: %s", o->log, strerror(errno));
     if (r->log && !o->resume)
-        fprintf(r->log, "iteration\tstage\tresolution\tprogress\tloss\timages_per_s\n");
+        fprintf(r->log, "iteration\tstage\tresolution\tprogress\tloss\timages_per_s%s\n",
+                r->ddis ? "\trec_loss\tadv_loss\twass\tnorm\tgp" : "");
+    return true;
+}
+
+// One discriminator step (6.2 step 2): the batch idx[0..bs), its
+// reconstructions (no gradients, the fakes), per-sample gradient-penalty
+// weights from the run's seed, the WGAN-GP loss's gradients, Adam.
+static bool dis_step(Run *r, int64_t bs, int d, Err *err)
+{
+    const DpaConfig *dc = &r->dc;
+    const PgStage stage = r->pg.stage;
+    const int res = r->pg.res;
+    uint64_t stream0 = (uint64_t)r->pg.global_iter * STREAMS_PER_ITER + (uint64_t)(d + 1) * (uint64_t)r->max_batch;
+    if (!load_batch(r, r->idx, bs, &r->train_spec, stream0, r->batch, err))
+        return false;
+    const size_t each = (size_t)dc->arch.image_dim * (size_t)res * (size_t)res;
+    nn_graph_set_grad(r->g, false);
+    bool ok = true;
+    for (int64_t at = 0; at < bs && ok; at += MICRO_BATCH) {
+        int64_t n = bs - at < MICRO_BATCH ? bs - at : MICRO_BATCH;
+        NNVar *real, *rec = reconstruct(r->g, r->m, r->batch + (size_t)at * r->image_floats, n, stage, res,
+                                        r->pg.progress, &real);
+        if ((ok = nn_graph_ok(r->g, err))) {
+            nn_var_download(r->g, real, r->dreal + (size_t)at * each);
+            nn_var_download(r->g, rec, r->dfake + (size_t)at * each);
+        }
+    }
+    nn_graph_set_grad(r->g, true);
+    if (!ok)
+        return false;
+    // AMBIGUOUS: the original draws alpha from torch's global generator;
+    // here each (iteration, step) has its own stream of the run's seed, so
+    // a resumed run draws the same values.
+    Rng rng;
+    rng_init_stream(&rng, dc->seed ^ rng_hash_string("dpa gp alpha"),
+                    (uint64_t)r->pg.global_iter * DPA_MAX_N_DIS + (uint64_t)d);
+    for (int64_t b = 0; b < bs; b++)
+        r->alpha[b] = rng_uniform_f32(&rng);
+    if (!dpa_dis_gradients(r->g, r->ddis, &dc->wgan, r->dreal, r->dfake, r->alpha, bs, stage, res,
+                           pg_alpha(&r->pg), MICRO_BATCH, &r->dterms, err))
+        return false;
+    // Only a non-finite loss stops here: the original has no limit on the
+    // discriminator's loss.
+    if (!isfinite(r->dterms.loss))
+        return err_set(err, "iteration %" PRId64 " (%s %d): the discriminator loss is %g; training stopped%s%s%s",
+                       r->pg.global_iter + 1, pg_stage_name(stage), res, r->dterms.loss,
+                       r->o->checkpoint ? " (the last checkpoint " : "", r->o->checkpoint ? r->o->checkpoint : "",
+                       r->o->checkpoint ? " is kept; try a smaller lr)" : "; try a smaller lr");
+    nn_adam_step(&r->dadam);
     return true;
 }
 
@@ -285,6 +377,14 @@ static bool loop(Run *r, Err *err)
         int64_t bs = dc->batch_size[dpa_config_level(dc, r->pg.res)];
         if (r->sampler.state.batch != bs && !(ok = sampler_set_batch(&r->sampler, bs, err)))
             break;
+        // n_dis discriminator steps, each on a fresh batch; with adv_weight 0
+        // the batches are drawn and not used, as in the original (6.2 step 2).
+        for (int d = 0; d < dc->n_dis && ok; d++) {
+            sampler_next_batch(&r->sampler, r->idx);
+            ok = !r->ddis || dis_step(r, bs, d, err);
+        }
+        if (!ok)
+            break;
         sampler_next_batch(&r->sampler, r->idx);
         if (!(ok = load_batch(r, r->idx, bs, &r->train_spec, (uint64_t)r->pg.global_iter * STREAMS_PER_ITER,
                               r->batch, err)))
@@ -293,10 +393,25 @@ static bool loop(Run *r, Err *err)
         // share); parameter gradients accumulate over the backwards.
         params_zero_grad(p);
         double total = 0;
+        r->rec_part = r->adv_part = 0;
         for (int64_t at = 0; at < bs && ok; at += MICRO_BATCH) {
             int64_t n = bs - at < MICRO_BATCH ? bs - at : MICRO_BATCH;
-            NNVar *loss = dpa_step_loss(r->g, r->m, &r->L, r->batch + (size_t)at * r->image_floats, n, r->pg.stage,
-                                        r->pg.res, r->pg.progress);
+            NNVar *real, *rec = reconstruct(r->g, r->m, r->batch + (size_t)at * r->image_floats, n, r->pg.stage,
+                                            r->pg.res, r->pg.progress, &real);
+            NNVar *loss = dpa_losses_stage(r->g, &r->L, r->pg.stage, r->pg.res, r->pg.progress, real, rec), *adv = NULL;
+            if (r->ddis) {
+                // adv_weight * (-mean ddis(rec)) + rec_loss (6.2 step 3).
+                adv = nn_scale(r->g, dpa_gen_adv_loss(r->g, r->ddis, rec, r->pg.stage, r->pg.res, pg_alpha(&r->pg)),
+                               (float)dc->adv_weight);
+                if (!(ok = nn_graph_ok(r->g, err)))
+                    break;
+                float a, l;
+                nn_var_download(r->g, adv, &a);
+                nn_var_download(r->g, loss, &l);
+                r->adv_part += (double)a * ((double)n / (double)bs);
+                r->rec_part += (double)l * ((double)n / (double)bs);
+                loss = nn_add(r->g, adv, loss);
+            }
             loss = n == bs ? loss : nn_scale(r->g, loss, (float)((double)n / (double)bs));
             if (!(ok = nn_graph_ok(r->g, err)))
                 break;
@@ -334,7 +449,9 @@ static bool loop(Run *r, Err *err)
         progress_add(bar, 1);
         PgEvent ev = pg_end_iteration(&r->pg);
         if (ev == PG_STAGE_DONE) {
-            nn_adam_reset(&r->adam); // a fresh Adam per stage (4.6)
+            nn_adam_reset(&r->adam); // a fresh Adam per stage (4.6), for the discriminator too
+            if (r->ddis)
+                nn_adam_reset(&r->dadam);
             if (!(ok = save_checkpoint(r, err)))
                 break;
         }
@@ -367,6 +484,12 @@ bool dpa_train(Config *cfg, const DpaTrainOptions *o, Err *err)
     free(r.batch);
     free(r.idx);
     free(r.cache);
+    free(r.dreal);
+    free(r.dfake);
+    free(r.alpha);
+    if (r.dadam_ready)
+        nn_adam_fini(&r.dadam);
+    dpa_model_free(r.ddis);
     if (r.sampler_ready)
         sampler_fini(&r.sampler);
     if (r.adam_ready)

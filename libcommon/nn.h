@@ -29,7 +29,7 @@
  *     recorded on the same tape (create_graph=True), so a loss built from
  *     them can be differentiated again by nn_backward. Supported through
  *     conv2d, linear, leaky_relu, avgpool2, upsample_nearest2, add, axpby,
- *     scale/affine and reshape (what a WGAN-GP discriminator uses); any other
+ *     scale/affine, fadein and reshape (what a WGAN-GP discriminator uses); any other
  *     op on the path is an error naming it.
  *
  * Errors are sticky, per graph: an op that fails (shape mismatch, out of

@@ -2,8 +2,8 @@
 /*
  * nn_ops_eltwise: element-wise ops of the engine: activations, abs, square,
  * sqrt, linear combinations, fade-in, channel normalisation and per-sample
- * division. Linear ops (add, axpby, affine) and leaky ReLU also build their
- * gradients as vars for create_graph.
+ * division. Linear ops (add, axpby, affine, fade-in) and leaky ReLU also
+ * build their gradients as vars for create_graph.
  */
 #include "nn_impl.h"
 
@@ -199,7 +199,18 @@ static void fadein_backward(NNGraph *g, NNVar *v)
     }
 }
 
-static const NNOpDef fadein_def = {"fadein", fadein_backward, NULL};
+// Linear in both inputs: the gradients are gout scaled by the same float32
+// weights as the first-order backward (a progressive-growing discriminator's
+// gradient penalty differentiates through the fade-in twice).
+static void fadein_grad_graph(NNGraph *g, NNVar *v, NNVar *gout, const bool *need, NNVar **gin)
+{
+    const float alpha = v->a.f[0], w[2] = {1.0f - alpha, alpha};
+    for (int k = 0; k < 2; k++)
+        if (need[k])
+            gin[k] = nn_scale(g, gout, w[k]);
+}
+
+static const NNOpDef fadein_def = {"fadein", fadein_backward, fadein_grad_graph};
 
 NNVar *nn_fadein(NNGraph *g, NNVar *low, NNVar *high, float alpha)
 {

@@ -189,7 +189,8 @@ static bool adversarial_from(const Config *c, DpaConfig *dc, Err *err)
     const char *dims = config_get(c, "ddis_inner_dims") ? "ddis_inner_dims" : "enc_inner_dims";
     for (int r = 4; r <= d->max_res; r *= 2)
         if (dpa_enc_channels(d, r) < 1)
-            return err_set(err, "%s has %d entries: the discriminator needs one per resolution 4..%d", dims, d->n_enc,
+            return err_set(err, "%s: %s has %d entries: the discriminator needs one per resolution 4..%d",
+                           config_origin(c, dims) ? config_origin(c, dims) : "configuration", dims, d->n_enc,
                            d->max_res);
     Err e = {0};
     if (!dpa_arch_check(d, &e))

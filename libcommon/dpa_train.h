@@ -6,6 +6,14 @@
  * eps 1e-8) started afresh at every stage, batches from a shuffled
  * drop_last sampler, and the configured transforms.
  *
+ * Adversarial ablations (adv_weight != 0, spec 5.7, 6.2): before each
+ * autoencoder step, n_dis discriminator steps, each on a fresh batch and its
+ * reconstructions (WGAN-GP loss, dpa_adversarial.h; the discriminator's own
+ * Adam, also started afresh at every stage); the autoencoder's loss adds
+ * adv_weight * (-mean ddis(rec)). With adv_weight 0 the n_dis batches are
+ * still drawn, as in the original. The log then has the extra columns
+ * rec_loss, adv_loss, wass, norm, gp (the last discriminator step's terms).
+ *
  * A step's batch is processed in parts of at most 32 images whose
  * parameter gradients accumulate (the batch mean of the loss is the sum of
  * the parts' means times their share), to bound the activation memory.

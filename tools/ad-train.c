@@ -42,7 +42,7 @@ static const CliOption options[] = {
      "checkpoint file (default: MODEL.ckpt.ts beside -o; none when the model goes to stdout)"},
     {"resume", 'r', CLI_FLAG, &opt.resume, NULL, NULL, "continue from the checkpoint (same configuration and images)"},
     {"stop-after", 0, CLI_INT, &opt.stop_after, NULL, "N", "stop after N iterations of this run, keeping the checkpoint"},
-    {"log", 'l', CLI_STRING, &opt.log, NULL, "FILE", "append losses to this TSV (iteration, stage, resolution, ...)"},
+    {"log", 'l', CLI_STRING, &opt.log, NULL, "FILE", "append losses to this TSV (iteration, stage, resolution, ...; adversarial runs add the discriminator's terms)"},
     {"samples", 0, CLI_STRING, &opt.samples, NULL, "DIR",
      "write input/reconstruction grids and the loss curve (PNG) here every sample_every iterations"},
     {"weights", 'w', CLI_STRING, &opt.weights, NULL, "PATH",

@@ -33,7 +33,8 @@ const ConfigKey dpa_schema[] = {
      "discriminator channels, high to low resolution, read from the end (default: enc_inner_dims)"},
     {"wgan_lambd", CONFIG_DOUBLE, "1", "weight of the wasserstein term in the discriminator loss"},
     {"wgan_gradient_penalty", CONFIG_DOUBLE, "10", "weight of the gradient penalty in the discriminator loss"},
-    {"wgan_norm_penalty", CONFIG_DOUBLE, "0.001", "weight of mean D(real)^2 + mean D(fake)^2 in the discriminator loss"},
+    {"wgan_norm_penalty", CONFIG_DOUBLE, "0.001",
+     "weight of mean D(real)^2 + mean D(fake)^2 in the discriminator loss"},
     {"wgan_gamma", CONFIG_DOUBLE, "1", "target norm of the discriminator's input gradient"},
     {"use_smooth_pg", CONFIG_BOOL, "false", "blend the losses of two resolutions during transitions"},
     {"lr", CONFIG_DOUBLE, "0.001", "Adam learning rate (betas 0.9, 0.999; eps 1e-8)"},
@@ -165,7 +166,8 @@ static bool adversarial_from(const Config *c, DpaConfig *dc, Err *err)
     dc->n_dis = (int)v;
     if (!get_finite(c, "wgan_lambd", -HUGE_VAL, &w->lambd, err) ||
         !get_finite(c, "wgan_gradient_penalty", 0, &w->gradient_penalty, err) ||
-        !get_finite(c, "wgan_norm_penalty", 0, &w->norm_penalty, err) || !get_finite(c, "wgan_gamma", 0, &w->gamma, err))
+        !get_finite(c, "wgan_norm_penalty", 0, &w->norm_penalty, err) ||
+        !get_finite(c, "wgan_gamma", 0, &w->gamma, err))
         return false;
     if (w->gamma == 0)
         return err_set(err, "%s: wgan_gamma must be positive", config_origin(c, "wgan_gamma"));

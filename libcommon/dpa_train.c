@@ -398,10 +398,10 @@ static bool loop(Run *r, Err *err)
             int64_t n = bs - at < MICRO_BATCH ? bs - at : MICRO_BATCH;
             NNVar *real, *rec = reconstruct(r->g, r->m, r->batch + (size_t)at * r->image_floats, n, r->pg.stage,
                                             r->pg.res, r->pg.progress, &real);
-            NNVar *loss = dpa_losses_stage(r->g, &r->L, r->pg.stage, r->pg.res, r->pg.progress, real, rec), *adv = NULL;
+            NNVar *loss = dpa_losses_stage(r->g, &r->L, r->pg.stage, r->pg.res, r->pg.progress, real, rec);
             if (r->ddis) {
                 // adv_weight * (-mean ddis(rec)) + rec_loss (6.2 step 3).
-                adv = nn_scale(r->g, dpa_gen_adv_loss(r->g, r->ddis, rec, r->pg.stage, r->pg.res, pg_alpha(&r->pg)),
+                NNVar *adv = nn_scale(r->g, dpa_gen_adv_loss(r->g, r->ddis, rec, r->pg.stage, r->pg.res, pg_alpha(&r->pg)),
                                (float)dc->adv_weight);
                 if (!(ok = nn_graph_ok(r->g, err)))
                     break;

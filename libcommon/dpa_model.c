@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* dpa_model: the DPA encoder/decoder (see dpa_model.h). */
+/* dpa_model: the DPA encoder/decoder (see dpa_model.h): the residual families,
+ * the ConvBlock helpers and the dispatch; the regular family is in
+ * dpa_model_regular.c. */
 #include "dpa_model.h"
 
 #include <math.h>
@@ -9,52 +11,17 @@
 
 #include "nn_init.h"
 #include "rng.h"
+#include "dpa_model_impl.h"
 
-#define LRELU_SLOPE 0.2f
-#define MAX_LOG2 17
-#define MAX_CONVS 512
+#define LRELU_SLOPE DPA_LRELU_SLOPE
+#define MAX_LOG2 DPA_MAX_LOG2
 
-typedef struct Conv {
-    int w, b;          /* parameter indices; w < 0: absent */
-    int in, out, k, pad;
-} Conv;
+typedef DpaConv Conv;
+typedef DpaResBlock ResBlock;
+typedef DpaStage Stage;
+typedef DpaFromRgb FromRgb;
 
-/* PreActResnetBlock / Down / Up (1.2): two 3x3 convs and an optional 1x1 skip. */
-typedef struct ResBlock {
-    Conv c1, c2, skip;
-} ResBlock;
-
-/* One stage of the encoder or decoder: a Down/Up block and, in residual18,
- * a PreAct block after it. */
-typedef struct Stage {
-    ResBlock main, extra;
-    bool has_extra;
-} Stage;
-
-/* fromRGB: a 3x3 conv and one (residual9) or two (residual18) PreAct blocks. */
-typedef struct FromRgb {
-    Conv conv;
-    ResBlock pre[2];
-    int npre;
-} FromRgb;
-
-struct DpaModel {
-    DpaArch arch;
-    int min_res, last;
-    Params *params;
-    FromRgb from_rgb[MAX_LOG2]; /* by log2(res), min_res .. max_res */
-    Stage down[MAX_LOG2];       /* encoder res_r, r = max .. 2 last */
-    Conv enc_last_conv;         /* latent_res 1: LReLU -> conv 4x4 */
-    ResBlock enc_last_block;    /* latent_res > 1: PreAct(nf(last), latent_dim) */
-    Conv dec_first_conv;        /* latent_res 1: LReLU -> conv 4x4 pad 3 */
-    ResBlock dec_first_block;
-    Stage up[MAX_LOG2];         /* decoder res_r, r = 2 first .. max */
-    Conv to_rgb[MAX_LOG2];      /* LReLU -> conv 3x3 */
-    Conv convs[MAX_CONVS];      /* every conv, in declaration order (initialisation) */
-    int nconvs;
-};
-
-static int ilog2(int v)
+int dpa_model_log2(int v)
 {
     int k = 0;
     while ((1 << k) < v)
@@ -62,26 +29,48 @@ static int ilog2(int v)
     return k;
 }
 
-static Conv add_conv(DpaModel *m, const char *prefix, int in, int out, int k, int pad, Err *err)
+static int ilog2(int v) { return dpa_model_log2(v); }
+
+DpaConv dpa_model_add_conv(DpaModel *m, const char *block, int in, int out, int k, int pad, int flags, Err *err)
 {
-    Conv c = {.w = -1, .b = -1, .in = in, .out = out, .k = k, .pad = pad};
-    if (m->nconvs == MAX_CONVS) {
-        err_set(err, "dpa model: more than %d convolutions", MAX_CONVS);
+    const DpaArch *a = &m->arch;
+    bool reflect = (flags & DPA_CONV_PAD_TYPE) && a->pad_type == DPA_PAD_REFLECT;
+    bool wscale = (flags & DPA_CONV_WSCALE) && a->use_wscale;
+    Conv c = {.w = -1, .b = -1, .scale = -1, .in = in, .out = out, .k = k, .pad = pad, .reflect = reflect,
+              .xavier = (flags & DPA_CONV_XAVIER) != 0,
+              .gain = (flags & DPA_CONV_LRELU) ? nn_init_gain_leaky_relu(0.2) : 1.0};
+    if (m->nconvs == DPA_MAX_CONVS) {
+        err_set(err, "dpa model: more than %d convolutions", DPA_MAX_CONVS);
         return c;
     }
+    // ConvBlock.model = [ReflectionPad2d (reflect only), Conv2d, WScaleLayer
+    // (wscale only), ...]; WScale takes the conv's bias over (1.3).
+    int at = reflect ? 1 : 0;
     char name[256];
-    snprintf(name, sizeof name, "%s.weight", prefix);
-    c.w = params_add(m->params, name, 4, (int64_t[]){out, in, k, k}, err);
-    snprintf(name, sizeof name, "%s.bias", prefix);
-    c.b = c.w < 0 ? -1 : params_add(m->params, name, 1, (int64_t[]){out}, err);
-    if (c.b < 0)
-        c.w = -1;
-    else
-        m->convs[m->nconvs++] = c;
+    snprintf(name, sizeof name, "%s.model.%d.weight", block, at);
+    int w = params_add(m->params, name, 4, (int64_t[]){out, in, k, k}, err);
+    if (w < 0)
+        return c;
+    if (wscale) {
+        snprintf(name, sizeof name, "%s.model.%d.scale", block, at + 1);
+        if ((c.scale = params_add(m->params, name, 1, (int64_t[]){1}, err)) < 0)
+            return c;
+    }
+    snprintf(name, sizeof name, "%s.model.%d.bias", block, wscale ? at + 1 : at);
+    if ((c.b = params_add(m->params, name, 1, (int64_t[]){out}, err)) < 0)
+        return c;
+    c.w = w;
+    m->convs[m->nconvs++] = c;
     return c;
 }
 
-// PreActResnetBlock keys: main convs .model.1/.model.2, skip .skipcon;
+// A residual-family conv: kaiming init (3.4), the configured pad_type.
+static Conv add_conv(DpaModel *m, const char *block, int in, int out, int k, int pad, Err *err)
+{
+    return dpa_model_add_conv(m, block, in, out, k, pad, DPA_CONV_PAD_TYPE, err);
+}
+
+// PreActResnetBlock ConvBlocks: main .model.1/.model.2, skip .skipcon;
 // Down/Up: .model.2/.model.3 (after LReLU and the pool/upsample), skip
 // .skipcon.1 (after the pool/upsample) (3.7).
 static bool add_block(DpaModel *m, ResBlock *b, const char *prefix, int in, int out, bool updown, Err *err)
@@ -89,16 +78,16 @@ static bool add_block(DpaModel *m, ResBlock *b, const char *prefix, int in, int 
     char name[256];
     memset(b, 0, sizeof *b);
     b->skip.w = -1;
-    snprintf(name, sizeof name, "%s.model.%d.model.0", prefix, updown ? 2 : 1);
+    snprintf(name, sizeof name, "%s.model.%d", prefix, updown ? 2 : 1);
     b->c1 = add_conv(m, name, in, out, 3, 1, err);
     if (b->c1.w < 0)
         return false;
-    snprintf(name, sizeof name, "%s.model.%d.model.0", prefix, updown ? 3 : 2);
+    snprintf(name, sizeof name, "%s.model.%d", prefix, updown ? 3 : 2);
     b->c2 = add_conv(m, name, out, out, 3, 1, err);
     if (b->c2.w < 0)
         return false;
     if (in != out) {
-        snprintf(name, sizeof name, "%s.skipcon.%smodel.0", prefix, updown ? "1." : "");
+        snprintf(name, sizeof name, "%s.skipcon%s", prefix, updown ? ".1" : "");
         b->skip = add_conv(m, name, in, out, 1, 0, err);
         if (b->skip.w < 0)
             return false;
@@ -121,16 +110,16 @@ static bool add_stage(DpaModel *m, Stage *s, const char *net, int res, int in, i
     return true;
 }
 
-static bool build(DpaModel *m, Err *err)
+static bool build_residual_encoder(DpaModel *m, Err *err)
 {
     const DpaArch *a = &m->arch;
     int R = a->max_res, last = m->last;
     char name[128];
-    // Encoder: fromRGB per resolution (high to low), res_r, last block.
+    // fromRGB per resolution (high to low), res_r, last block.
     for (int r = R; r >= m->min_res; r /= 2) {
         FromRgb *f = &m->from_rgb[ilog2(r)];
         int nf = dpa_enc_channels(a, r);
-        snprintf(name, sizeof name, "enc.preprocess_res_%d.0.model.0", r);
+        snprintf(name, sizeof name, "enc.preprocess_res_%d.0", r);
         f->conv = add_conv(m, name, a->image_dim, nf, 3, 1, err);
         if (f->conv.w < 0)
             return false;
@@ -145,19 +134,24 @@ static bool build(DpaModel *m, Err *err)
         if (!add_stage(m, &m->down[ilog2(r)], "enc", r, dpa_enc_channels(a, r), dpa_enc_channels(a, r / 2), err))
             return false;
     if (a->latent_res == 1) {
-        snprintf(name, sizeof name, "enc.res_%d.1.model.0", last);
+        snprintf(name, sizeof name, "enc.res_%d.1", last);
         m->enc_last_conv = add_conv(m, name, dpa_enc_channels(a, last), a->latent_dim, 4, 0, err);
-        if (m->enc_last_conv.w < 0)
-            return false;
-    } else {
-        snprintf(name, sizeof name, "enc.res_%d", last);
-        if (!add_block(m, &m->enc_last_block, name, dpa_enc_channels(a, last), a->latent_dim, false, err))
-            return false;
+        return m->enc_last_conv.w >= 0;
     }
-    // Decoder: first block, res_r (low to high), toRGB per resolution.
+    snprintf(name, sizeof name, "enc.res_%d", last);
+    return add_block(m, &m->enc_last_block, name, dpa_enc_channels(a, last), a->latent_dim, false, err);
+}
+
+static bool build_residual_decoder(DpaModel *m, Err *err)
+{
+    const DpaArch *a = &m->arch;
+    int R = a->max_res, last = m->last;
+    char name[128];
+    // First block, res_r (low to high), toRGB per resolution.
     if (a->latent_res == 1) {
-        snprintf(name, sizeof name, "dec.res_%d.1.model.0", last);
-        m->dec_first_conv = add_conv(m, name, a->latent_dim, dpa_dec_channels(a, last), 4, 3, err);
+        // The original gives this ConvBlock pad_type 'zero' whatever the configuration.
+        snprintf(name, sizeof name, "dec.res_%d.1", last);
+        m->dec_first_conv = dpa_model_add_conv(m, name, a->latent_dim, dpa_dec_channels(a, last), 4, 3, 0, err);
         if (m->dec_first_conv.w < 0)
             return false;
     } else {
@@ -170,23 +164,26 @@ static bool build(DpaModel *m, Err *err)
         if (!add_stage(m, &m->up[ilog2(r)], "dec", r, dpa_dec_channels(a, r / 2), dpa_dec_channels(a, r), err))
             return false;
     for (int r = m->min_res; r <= R; r *= 2) {
-        snprintf(name, sizeof name, "dec.postprocess_res_%d.1.model.0", r);
+        snprintf(name, sizeof name, "dec.postprocess_res_%d.1", r);
         m->to_rgb[ilog2(r)] = add_conv(m, name, dpa_dec_channels(a, r), a->image_dim, 3, 1, err);
         if (m->to_rgb[ilog2(r)].w < 0)
             return false;
     }
-    return params_alloc(m->params, err);
+    return true;
+}
+
+static bool build(DpaModel *m, Err *err)
+{
+    bool enc = m->arch.enc_type == DPA_REGULAR ? dpa_regular_build_encoder(m, err) : build_residual_encoder(m, err);
+    return enc &&
+           (m->arch.dec_type == DPA_REGULAR ? dpa_regular_build_decoder(m, err) : build_residual_decoder(m, err)) &&
+           params_alloc(m->params, err);
 }
 
 DpaModel *dpa_model_new(const NNBackend *be, const DpaArch *arch, int min_res, Err *err)
 {
     if (!dpa_arch_check(arch, err))
         return NULL;
-    if (arch->enc_type == DPA_REGULAR || arch->dec_type == DPA_REGULAR) {
-        err_set(err, "the regular encoder/decoder family is not available (no final configuration of the "
-                     "paper uses it); use residual18 or residual9");
-        return NULL;
-    }
     int last = dpa_last_res(arch);
     if (min_res < last || min_res > arch->max_res || (min_res & (min_res - 1)) != 0 || arch->max_res >= (1 << MAX_LOG2)) {
         err_set(err, "initial resolution %d: must be a power of two between %d (the latent's) and %d", min_res, last,
@@ -222,18 +219,37 @@ void dpa_model_init(DpaModel *m, uint64_t seed)
     double gain = nn_init_gain_leaky_relu(0.2);
     for (int i = 0; i < m->nconvs; i++) {
         const Conv *c = &m->convs[i];
-        int64_t kk = (int64_t)c->k * c->k;
+        int64_t kk = (int64_t)c->k * c->k, n = (int64_t)c->out * c->in * kk;
         float *w = params_data(m->params, c->w);
-        float *b = params_data(m->params, c->b);
-        nn_init_kaiming_normal(w, (int64_t)c->out * c->in * kk, gain, c->out * kk, &rng);
-        nn_init_torch_default_bias(b, c->out, c->in * kk, &rng);
+        if (c->xavier)
+            nn_init_xavier_uniform(w, n, c->gain, c->in * kk, c->out * kk, &rng);
+        else
+            nn_init_kaiming_normal(w, n, gain, c->out * kk, &rng);
+        nn_init_torch_default_bias(params_data(m->params, c->b), c->out, c->in * kk, &rng);
+        if (c->scale > 0) {
+            // WScaleLayer (1.3): s = sqrt(mean(W^2)) of the initialised
+            // weight, in float32 as torch; W <- W / s.
+            double sum = 0;
+            for (int64_t j = 0; j < n; j++)
+                sum += (double)w[j] * w[j];
+            float s = sqrtf((float)(sum / (double)n));
+            for (int64_t j = 0; j < n; j++)
+                w[j] = w[j] / s;
+            *params_data(m->params, c->scale) = s;
+        }
     }
 }
 
 Params *dpa_model_params(DpaModel *m) { return m->params; }
 const DpaArch *dpa_model_arch(const DpaModel *m) { return &m->arch; }
 
-static int64_t conv_numel(const Conv *c) { return c->w < 0 ? 0 : (int64_t)c->out * c->in * c->k * c->k + c->out; }
+int64_t dpa_model_conv_numel(const Conv *c)
+{
+    // Unused convs of the zeroed model struct have out = 0 and scale = 0;
+    // parameter 0 is always the first conv's weight, never a scale.
+    return c->w < 0 ? 0 : (int64_t)c->out * c->in * c->k * c->k + c->out + (c->scale > 0);
+}
+static int64_t conv_numel(const Conv *c) { return dpa_model_conv_numel(c); }
 static int64_t block_numel(const ResBlock *b) { return conv_numel(&b->c1) + conv_numel(&b->c2) + conv_numel(&b->skip); }
 static int64_t stage_numel(const Stage *s)
 {
@@ -242,6 +258,8 @@ static int64_t stage_numel(const Stage *s)
 
 int64_t dpa_model_stab_params(const DpaModel *m, bool encoder, int res)
 {
+    if ((encoder ? m->arch.enc_type : m->arch.dec_type) == DPA_REGULAR)
+        return dpa_regular_stab_params(m, encoder, res);
     int64_t n = 0;
     if (encoder) {
         const FromRgb *f = &m->from_rgb[ilog2(res)];
@@ -262,9 +280,32 @@ int64_t dpa_model_stab_params(const DpaModel *m, bool encoder, int res)
 
 /* ---- forward ---- */
 
-static NNVar *conv(NNGraph *g, DpaModel *m, NNVar *x, const Conv *c)
+NNVar *dpa_model_conv(NNGraph *g, DpaModel *m, NNVar *x, const Conv *c)
 {
-    return nn_conv2d(g, x, params_var(m->params, c->w), params_var(m->params, c->b), 1, c->pad);
+    int pad = c->pad;
+    if (c->reflect && pad > 0) {
+        x = nn_reflect_pad(g, x, pad);
+        pad = 0;
+    }
+    if (c->scale > 0) {
+        // WScale computes s * conv(x) + bias; conv(s * x) + bias is the
+        // same by linearity (zero or reflected padding scales with x), up
+        // to float rounding, and needs no bias-free conv plus broadcast add.
+        float s;
+        params_download(m->params, c->scale, &s);
+        x = nn_scale(g, x, s);
+    }
+    return nn_conv2d(g, x, params_var(m->params, c->w), params_var(m->params, c->b), 1, pad);
+}
+
+static NNVar *conv(NNGraph *g, DpaModel *m, NNVar *x, const Conv *c) { return dpa_model_conv(g, m, x, c); }
+
+NNVar *dpa_model_upsample(NNGraph *g, const DpaModel *m, NNVar *x)
+{
+    if (!x || m->arch.upsample == DPA_UPSAMPLE_NEAREST)
+        return nn_upsample_nearest2(g, x);
+    // nn.Upsample(scale_factor=2, mode='bilinear'): align_corners False.
+    return nn_bilinear(g, x, 2 * x->value.shape[2], 2 * x->value.shape[3]);
 }
 
 typedef enum BlockKind { BLOCK_PREACT, BLOCK_DOWN, BLOCK_UP } BlockKind;
@@ -311,6 +352,8 @@ static NNVar *to_rgb(NNGraph *g, DpaModel *m, NNVar *x, int res)
 
 NNVar *dpa_encode(NNGraph *g, DpaModel *m, NNVar *x, PgStage stage, int res, float alpha)
 {
+    if (m->arch.enc_type == DPA_REGULAR)
+        return dpa_regular_encode(g, m, x, stage, res, alpha);
     NNVar *h;
     int r = res;
     if (stage == PG_TRNS && res > m->min_res) {
@@ -331,6 +374,8 @@ NNVar *dpa_encode(NNGraph *g, DpaModel *m, NNVar *x, PgStage stage, int res, flo
 
 NNVar *dpa_decode(NNGraph *g, DpaModel *m, NNVar *z, PgStage stage, int res, float alpha)
 {
+    if (m->arch.dec_type == DPA_REGULAR)
+        return dpa_regular_decode(g, m, z, stage, res, alpha);
     NNVar *h;
     if (m->arch.latent_res == 1)
         h = conv(g, m, nn_leaky_relu(g, z, LRELU_SLOPE), &m->dec_first_conv);
@@ -342,7 +387,8 @@ NNVar *dpa_decode(NNGraph *g, DpaModel *m, NNVar *z, PgStage stage, int res, flo
         h = stage_forward(g, m, h, &m->up[ilog2(r)], BLOCK_UP);
     if (!trns)
         return to_rgb(g, m, h, res);
-    NNVar *low = nn_upsample_nearest2(g, to_rgb(g, m, h, res / 2));
+    // The transition's low path upsamples with upsample_mode (3.5).
+    NNVar *low = dpa_model_upsample(g, m, to_rgb(g, m, h, res / 2));
     NNVar *high = to_rgb(g, m, stage_forward(g, m, h, &m->up[ilog2(res)], BLOCK_UP), res);
     return nn_fadein(g, low, high, alpha);
 }

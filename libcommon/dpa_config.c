@@ -160,9 +160,11 @@ static bool parse_block_options(const Config *c, DpaArch *a, Err *err)
                           : a->use_mbstddev        ? "use_mbstddev"
                           : a->normalize_latents   ? "normalize_latents"
                                                    : NULL;
+    const char *why = a->norm == DPA_NORM_BN ? "batch-norm running statistics are not kept in model files"
+                                             : "the engine has no operation for it";
     if (refused)
-        return err_set(err, "%s: %s = %s is not available: no configuration of the paper uses it, and the engine has "
-                            "no operation for it", config_origin(c, refused), refused, config_get(c, refused));
+        return err_set(err, "%s: %s = %s is not available: no configuration of the paper uses it, and %s",
+                       config_origin(c, refused), refused, config_get(c, refused), why);
     return true;
 }
 

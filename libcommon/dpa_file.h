@@ -8,7 +8,7 @@
  * parameter (name=...). A checkpoint is a model file plus a kind=state
  * record (the schedule, sampler, Adam step count, the data's size and hash,
  * as metadata; doubles as their bit patterns in hexadecimal, so they
- * round-trip exactly) and
+ * round-trip exactly), the loss log so far (f64 (rows, 6), kind=log) and
  * the Adam moments (f32, name=adam.m / adam.v), so that training resumed
  * from it continues bit for bit. Files are written atomically (tstream
  * writer): a failed or interrupted save leaves the previous file intact.
@@ -35,6 +35,9 @@
 #include "sampler.h"
 
 #define DPA_DISPLAY_IMAGES 4
+/* Columns of a loss-log row: iteration, stage (0 stab, 1 trns), resolution,
+ * progress, loss, images per second (ad-train --log writes them as TSV). */
+#define DPA_LOG_COLUMNS 6
 
 /* What a checkpoint adds to a model. */
 typedef struct DpaTrainState {
@@ -45,6 +48,12 @@ typedef struct DpaTrainState {
     uint64_t data_hash;
     int64_t display[DPA_DISPLAY_IMAGES]; /* training images shown in sample grids */
     int ndisplay;
+    /* The loss log of the run so far (every log_every iterations), so that a
+     * resumed run's log and loss curve cover the whole training: nlog rows
+     * of DPA_LOG_COLUMNS doubles. dpa_file_save borrows it; dpa_file_load
+     * sets a new array the caller frees (NULL, 0 when the file has none). */
+    double *log;
+    int64_t nlog;
 } DpaTrainState;
 
 /* Reads the configuration record that starts a model file or checkpoint

@@ -60,8 +60,7 @@ typedef struct Run {
     int64_t *idx;
     int64_t max_batch;
     FILE *log;
-    int64_t *hist_iter;
-    double *hist_loss;
+    double *hist;        /* the loss log of the whole run: hist_n rows of DPA_LOG_COLUMNS */
     int64_t hist_n, hist_cap;
 } Run;
 
@@ -74,6 +73,8 @@ static bool save_checkpoint(Run *r, Err *err)
     r->st.adam_t = r->adam.t;
     r->st.n_images = r->im.n;
     r->st.data_hash = r->im.hash;
+    r->st.log = r->hist;
+    r->st.nlog = r->hist_n;
     return dpa_file_save(r->o->checkpoint, r->cfg, r->m, &r->st, &r->adam, err);
 }
 
@@ -126,31 +127,48 @@ static bool write_samples(Run *r, Err *err)
     ok = ok && dpa_plot_grid(path, host, host + n * each, n, a->image_dim, r->pg.res, r->pg.res, err);
     free(host);
     if (ok && r->hist_n > 1) {
+        // The whole run's curve: a resumed run starts from the checkpoint's log.
+        int64_t *iters = xmalloc_array((size_t)r->hist_n, sizeof *iters, err);
+        double *losses = iters ? xmalloc_array((size_t)r->hist_n, sizeof *losses, err) : NULL;
+        ok = losses != NULL;
+        for (int64_t i = 0; ok && i < r->hist_n; i++) {
+            iters[i] = (int64_t)r->hist[i * DPA_LOG_COLUMNS];
+            losses[i] = r->hist[i * DPA_LOG_COLUMNS + 4];
+        }
         snprintf(path, sizeof path, "%s/loss.png", r->o->samples);
-        ok = dpa_plot_loss(path, r->hist_iter, r->hist_loss, r->hist_n, err);
+        ok = ok && dpa_plot_loss(path, iters, losses, r->hist_n, err);
+        free(iters);
+        free(losses);
     }
     return ok;
+}
+
+// One TSV line of the loss log from a row of DPA_LOG_COLUMNS.
+static void print_log_row(FILE *f, const double *row)
+{
+    fprintf(f, "%" PRId64 "\t%s\t%d\t%.9g\t%.9g\t%.1f\n", (int64_t)row[0], pg_stage_name(row[1] != 0 ? PG_TRNS : PG_STAB),
+            (int)row[2], row[3], row[4], row[5]);
 }
 
 static bool record_loss(Run *r, double loss, double images_per_s, Err *err)
 {
     if (r->hist_n == r->hist_cap) {
         int64_t cap = r->hist_cap ? 2 * r->hist_cap : 1024;
-        int64_t *it = xrealloc_array(r->hist_iter, (size_t)cap, sizeof *it, err);
-        if (!it)
+        double *h = xrealloc_array(r->hist, (size_t)(cap * DPA_LOG_COLUMNS), sizeof *h, err);
+        if (!h)
             return false;
-        r->hist_iter = it;
-        double *ls = xrealloc_array(r->hist_loss, (size_t)cap, sizeof *ls, err);
-        if (!ls)
-            return false;
-        r->hist_loss = ls;
+        r->hist = h;
         r->hist_cap = cap;
     }
-    r->hist_iter[r->hist_n] = r->pg.global_iter + 1;
-    r->hist_loss[r->hist_n++] = loss;
+    double *row = r->hist + r->hist_n++ * DPA_LOG_COLUMNS;
+    row[0] = (double)(r->pg.global_iter + 1);
+    row[1] = r->pg.stage == PG_TRNS;
+    row[2] = r->pg.res;
+    row[3] = r->pg.progress;
+    row[4] = loss;
+    row[5] = images_per_s;
     if (r->log) {
-        fprintf(r->log, "%" PRId64 "\t%s\t%d\t%.9g\t%.9g\t%.1f\n", r->pg.global_iter + 1, pg_stage_name(r->pg.stage),
-                r->pg.res, r->pg.progress, loss, images_per_s);
+        print_log_row(r->log, row);
         if (fflush(r->log) != 0)
             return err_set(err, "%s: %s", r->o->log, strerror(errno));
     }
@@ -227,6 +245,10 @@ static bool setup(Run *r, Err *err)
             return false;
         if (!dpa_file_load(o->checkpoint, r->m, &r->st, &r->adam, err))
             return false;
+        // The log so far (rows up to the checkpoint's iteration) continues.
+        r->hist = r->st.log;
+        r->hist_n = r->hist_cap = r->st.nlog;
+        r->st.log = NULL;
         if (r->st.n_images != r->im.n || r->st.data_hash != r->im.hash)
             return err_set(err, "%s: the checkpoint was trained on other images (%" PRId64 " then, %" PRId64
                                 " now, or different pixels)", o->checkpoint, r->st.n_images, r->im.n);
@@ -261,10 +283,18 @@ static bool setup(Run *r, Err *err)
                 return false;
         }
     }
-    if (o->log && !(r->log = fopen(o->log, o->resume ? "a" : "w")))
+    // A resumed run rewrites the log from the checkpoint's rows: the file
+    // then covers every iteration once, even if the interrupted run had
+    // logged iterations after its last checkpoint, or had no --log.
+    if (o->log && !(r->log = fopen(o->log, "w")))
         return err_set(err, "%s: cannot open the log: %s", o->log, strerror(errno));
-    if (r->log && !o->resume)
+    if (r->log) {
         fprintf(r->log, "iteration\tstage\tresolution\tprogress\tloss\timages_per_s\n");
+        for (int64_t i = 0; i < r->hist_n; i++)
+            print_log_row(r->log, r->hist + i * DPA_LOG_COLUMNS);
+        if (fflush(r->log) != 0)
+            return err_set(err, "%s: %s", o->log, strerror(errno));
+    }
     return true;
 }
 
@@ -362,8 +392,7 @@ bool dpa_train(Config *cfg, const DpaTrainOptions *o, Err *err)
     bool ok = setup(&r, err) && loop(&r, err);
     if (r.log && fclose(r.log) != 0 && ok)
         ok = err_set(err, "%s: %s", o->log, strerror(errno));
-    free(r.hist_iter);
-    free(r.hist_loss);
+    free(r.hist);
     free(r.batch);
     free(r.idx);
     free(r.cache);

@@ -211,6 +211,9 @@ static void test_checkpoint_round_trip(void **state)
                         .sampler = {.seed = 99, .n = 500, .batch = 32, .epoch = 3, .position = 64},
                         .adam_t = 17, .n_images = 500, .data_hash = 0xfedcba9876543210ULL,
                         .display = {4, 3, 2, 1}, .ndisplay = 4};
+    double log[2 * DPA_LOG_COLUMNS] = {10, 0, 16, 1.0 / 3, 0.125, 99.5, 20, 1, 32, 0.1, 0.0625, 101.25};
+    st.log = log;
+    st.nlog = 2;
     Config *c = config_new(&err);
     assert_true(config_set(c, "model", "dpa", "test", &err));
     char path[] = "/tmp/adkit-dpa-ckpt-XXXXXX";
@@ -233,6 +236,9 @@ static void test_checkpoint_round_trip(void **state)
     assert_true(back.data_hash == st.data_hash);
     assert_int_equal(back.ndisplay, 4);
     assert_int_equal(back.display[3], 1);
+    assert_int_equal(back.nlog, 2);
+    assert_memory_equal(back.log, log, sizeof log); // the loss log, bit for bit
+    free(back.log);
     // A model file (no state) is not a checkpoint.
     assert_true(dpa_file_save(path, c, m, NULL, NULL, &err));
     assert_false(dpa_file_load(path, m2, &back, &adam2, &err));

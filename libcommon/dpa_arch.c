@@ -104,22 +104,24 @@ bool dpa_arch_check(const DpaArch *a, Err *err)
     if (a->latent_res > 1 && a->dec_type != DPA_REGULAR && a->latent_dim != dpa_dec_channels(a, last))
         return err_set(err, "latent_dim %d must equal the decoder's channels at resolution %d (%d) when latent_res > 1",
                        a->latent_dim, last, dpa_dec_channels(a, last));
-    // The options below exist in the original but no final configuration
-    // sets them (spec 3); they would need operations the engine lacks
-    // (instance and pixel normalisation, the minibatch standard deviation)
-    // or batch-norm running statistics in the model files.
-    if (a->norm != DPA_NORM_NONE)
-        return err_set(err, "norm = %s is not available (only none, which every configuration of the paper uses)",
-                       dpa_norm_name(a->norm));
-    if (a->use_mbstddev)
-        return err_set(err, "use_mbstddev = true is not available (no configuration of the paper uses it)");
-    if (a->normalize_latents)
-        return err_set(err, "normalize_latents = true is not available (no configuration of the paper uses it)");
+    // Batch normalisation would need running statistics in the model files
+    // and a train/eval switch in the networks; no configuration uses it.
+    if (a->norm == DPA_NORM_BN)
+        return err_set(err, "norm = bn is not available (no configuration of the paper uses it): use none, in or pixel");
+    // The original's residual encoder puts the extra channel before a conv
+    // made for nf(last) inputs: PyTorch fails on it too.
+    if (a->use_mbstddev && a->enc_type != DPA_REGULAR)
+        return err_set(err, "use_mbstddev needs enc_type = regular (the residual encoders' last conv does not take the "
+                            "extra channel; the original fails on it too)");
     // The regular encoder's last block reads nf(2 * last) channels from the
     // block above it (3.3): there must be one.
     if (a->enc_type == DPA_REGULAR && a->max_res < 2 * last)
         return err_set(err, "the regular encoder needs max_image_res (%d) of at least twice its last resolution (%d)",
                        a->max_res, last);
+    if (a->norm == DPA_NORM_IN && a->latent_res == 1 && a->enc_type == DPA_REGULAR)
+        return err_set(err, "norm = in with latent_res 1: the regular encoder's 4x4 conv makes 1x1 maps, which instance "
+                            "normalisation turns into zeros (newer PyTorch refuses it); use latent_res > 1 or another "
+                            "norm");
     if (a->pad_type == DPA_PAD_REFLECT && a->latent_res == 1 && a->dec_type == DPA_REGULAR)
         return err_set(err, "pad_type = reflect: the regular decoder's first conv would reflect-pad the 1x1 code by 3 "
                             "(torch refuses this too); use latent_res > 1 or pad_type = zero");
@@ -150,7 +152,7 @@ int64_t dpa_encoder_params(const DpaArch *a, int res)
             n += rconv(a, in, dpa_enc_channels(a, r), 3) + rconv(a, dpa_enc_channels(a, r), dpa_enc_channels(a, r), 3);
         }
         int nl = dpa_enc_channels(a, last);
-        n += rconv(a, dpa_enc_channels(a, 2 * last), nl, 3);
+        n += rconv(a, dpa_enc_channels(a, 2 * last) + a->use_mbstddev, nl, 3);
         n += rconv(a, nl, nl, a->latent_res == 1 ? 4 : 3) + rconv(a, nl, a->latent_dim, 1);
         return n;
     }

@@ -71,18 +71,21 @@ typedef struct DpaArch {
     int n_enc;
     int64_t dec_dims[DPA_MAX_DIMS];   /* inner_dims of the decoder, as configured */
     int n_dec;
-    /* Block options (3.3). The residual families use pad_type (every padded
-     * conv but the decoder's first 4x4) and upsample_mode (only the
-     * low-resolution path of a decoder transition: the original's residual
-     * blocks do not receive it); pool, use_wscale and normalize_latents
-     * belong to the regular family alone, as in the original. */
-    DpaNorm norm;                     /* only NONE is implemented (dpa_arch_check) */
+    /* Block options (1.1-1.3, 3.3). The residual families use norm (in
+     * their PreAct blocks), pad_type (every padded conv but the decoder's
+     * first 4x4) and upsample_mode (only the low-resolution path of a
+     * decoder transition: the original's residual blocks do not receive
+     * it); pool, use_wscale, use_mbstddev and normalize_latents belong to
+     * the regular family alone, as in the original. */
+    DpaNorm norm;                     /* NONE, IN or PIXEL (BN is refused by dpa_arch_check) */
     DpaPadType pad_type;
     DpaPool pool;                     /* regular encoder: the pooling after each block */
     DpaUpsample upsample;             /* regular decoder blocks and decoder transitions */
     bool use_wscale;                  /* regular: equalised learning rate (WScaleLayer, 1.3) */
-    bool use_mbstddev;                /* refused by dpa_arch_check */
-    bool normalize_latents;           /* refused by dpa_arch_check */
+    bool use_mbstddev;                /* regular encoder: minibatch stddev channel before the last block;
+                                         as in the original, a code then depends on the other images of
+                                         its batch (scores on test_batch_size) */
+    bool normalize_latents;           /* regular decoder: PixelNorm of the code */
 } DpaArch;
 
 /* The resolution where the encoder stops and the decoder starts (4 when
@@ -99,11 +102,10 @@ int dpa_dec_channels(const DpaArch *a, int res);
 /* Checks that every resolution from max_res down to the latent has a
  * channel count, that sizes are powers of two, and that a latent_res > 1
  * residual decoder gets latent_dim == nf_dec(first) (the original ignores
- * latent_dim there and requires it). Refuses the options no final
- * configuration uses and the engine does not provide (norm other than none,
- * use_mbstddev, normalize_latents), a regular encoder whose images are not
- * larger than its last block, and reflection padding of a 1x1 code (torch
- * refuses it too). */
+ * latent_dim there and requires it). Refuses norm = bn (no running
+ * statistics in model files), use_mbstddev with a residual encoder and
+ * reflection padding of a 1x1 code (PyTorch fails on both too), and a
+ * regular encoder whose images are not larger than its last block. */
 bool dpa_arch_check(const DpaArch *a, Err *err);
 
 /* Parameters (weights and biases; with use_wscale also each regular conv's

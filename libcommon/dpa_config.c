@@ -18,14 +18,14 @@ const ConfigKey dpa_schema[] = {
     {"dec_type", CONFIG_STRING, "residual18", "decoder family: residual18, residual9, regular"},
     {"enc_inner_dims", CONFIG_INT_LIST, NULL, "encoder channels, high to low resolution (read from the end)"},
     {"dec_inner_dims", CONFIG_INT_LIST, NULL, "decoder channels, low to high resolution (read from the start)"},
-    {"norm", CONFIG_STRING, "none", "normalisation in the networks' blocks: none (bn, in, pixel: not available)"},
+    {"norm", CONFIG_STRING, "none", "normalisation in the networks' blocks: none, in, pixel (bn: not available)"},
     {"pad_type", CONFIG_STRING, "zero", "padding of the 3x3 convs: zero or reflect"},
     {"pool", CONFIG_STRING, "avg", "regular encoder: pooling after each block, avg or max"},
     {"upsample_mode", CONFIG_STRING, "nearest",
      "regular decoder blocks and every decoder transition: nearest or bilinear"},
     {"use_wscale", CONFIG_BOOL, "false", "regular networks: equalised learning rate (WScale)"},
-    {"use_mbstddev", CONFIG_BOOL, "false", "minibatch standard deviation before the last encoder block (not available)"},
-    {"normalize_latents", CONFIG_BOOL, "false", "regular decoder: pixel-normalise the code (not available)"},
+    {"use_mbstddev", CONFIG_BOOL, "false", "regular encoder: minibatch standard deviation before the last block"},
+    {"normalize_latents", CONFIG_BOOL, "false", "regular decoder: pixel-normalise the code"},
     {"loss", CONFIG_STRING, "relative_perceptual_L1", "l1, l2, perceptual, relative_perceptual_L1, compose"},
     {"layers", CONFIG_STRING_LIST, "r42", "VGG19 taps of the perceptual loss (all resolutions)"},
     {"layers.*", CONFIG_STRING_LIST, NULL, "VGG19 taps at one resolution, e.g. layers.32 = r32"},
@@ -155,16 +155,11 @@ static bool parse_block_options(const Config *c, DpaArch *a, Err *err)
         !config_get_bool(c, "use_mbstddev", &a->use_mbstddev, err) ||
         !config_get_bool(c, "normalize_latents", &a->normalize_latents, err))
         return false;
-    // dpa_arch_check refuses these too; here the message names where they were set.
-    const char *refused = a->norm != DPA_NORM_NONE ? "norm"
-                          : a->use_mbstddev        ? "use_mbstddev"
-                          : a->normalize_latents   ? "normalize_latents"
-                                                   : NULL;
-    const char *why = a->norm == DPA_NORM_BN ? "batch-norm running statistics are not kept in model files"
-                                             : "the engine has no operation for it";
-    if (refused)
-        return err_set(err, "%s: %s = %s is not available: no configuration of the paper uses it, and %s",
-                       config_origin(c, refused), refused, config_get(c, refused), why);
+    // dpa_arch_check refuses this too; here the message names where it was set.
+    if (a->norm == DPA_NORM_BN)
+        return err_set(err, "%s: norm = bn is not available: no configuration of the paper uses it, and batch-norm "
+                            "running statistics are not kept in model files (none, in and pixel are)",
+                       config_origin(c, "norm"));
     return true;
 }
 

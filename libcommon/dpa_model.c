@@ -37,6 +37,7 @@ DpaConv dpa_model_add_conv(DpaModel *m, const char *block, int in, int out, int 
     bool reflect = (flags & DPA_CONV_PAD_TYPE) && a->pad_type == DPA_PAD_REFLECT;
     bool wscale = (flags & DPA_CONV_WSCALE) && a->use_wscale;
     Conv c = {.w = -1, .b = -1, .scale = -1, .in = in, .out = out, .k = k, .pad = pad, .reflect = reflect,
+              .norm = (flags & DPA_CONV_NORM) && a->norm != DPA_NORM_NONE,
               .xavier = (flags & DPA_CONV_XAVIER) != 0,
               .gain = (flags & DPA_CONV_LRELU) ? nn_init_gain_leaky_relu(0.2) : 1.0};
     if (m->nconvs == DPA_MAX_CONVS) {
@@ -72,17 +73,19 @@ static Conv add_conv(DpaModel *m, const char *block, int in, int out, int k, int
 
 // PreActResnetBlock ConvBlocks: main .model.1/.model.2, skip .skipcon;
 // Down/Up: .model.2/.model.3 (after LReLU and the pool/upsample), skip
-// .skipcon.1 (after the pool/upsample) (3.7).
+// .skipcon.1 (after the pool/upsample) (3.7). A norm layer first in the
+// main path shifts the main convs by one.
 static bool add_block(DpaModel *m, ResBlock *b, const char *prefix, int in, int out, bool updown, Err *err)
 {
     char name[256];
     memset(b, 0, sizeof *b);
     b->skip.w = -1;
-    snprintf(name, sizeof name, "%s.model.%d", prefix, updown ? 2 : 1);
-    b->c1 = add_conv(m, name, in, out, 3, 1, err);
+    int at = (updown ? 2 : 1) + (m->arch.norm != DPA_NORM_NONE);
+    snprintf(name, sizeof name, "%s.model.%d", prefix, at);
+    b->c1 = dpa_model_add_conv(m, name, in, out, 3, 1, DPA_CONV_PAD_TYPE | DPA_CONV_NORM, err);
     if (b->c1.w < 0)
         return false;
-    snprintf(name, sizeof name, "%s.model.%d", prefix, updown ? 3 : 2);
+    snprintf(name, sizeof name, "%s.model.%d", prefix, at + 1);
     b->c2 = add_conv(m, name, out, out, 3, 1, err);
     if (b->c2.w < 0)
         return false;
@@ -295,7 +298,20 @@ NNVar *dpa_model_conv(NNGraph *g, DpaModel *m, NNVar *x, const Conv *c)
         params_download(m->params, c->scale, &s);
         x = nn_scale(g, x, s);
     }
-    return nn_conv2d(g, x, params_var(m->params, c->w), params_var(m->params, c->b), 1, pad);
+    x = nn_conv2d(g, x, params_var(m->params, c->w), params_var(m->params, c->b), 1, pad);
+    return c->norm ? dpa_model_norm(g, m, x) : x;
+}
+
+NNVar *dpa_model_norm(NNGraph *g, const DpaModel *m, NNVar *x)
+{
+    switch (m->arch.norm) {
+    case DPA_NORM_IN:
+        return nn_instance_norm(g, x, 1e-5f); // InstanceNorm2d defaults: eps 1e-5, affine False
+    case DPA_NORM_PIXEL:
+        return nn_pixel_norm(g, x);
+    default:
+        return x;
+    }
 }
 
 static NNVar *conv(NNGraph *g, DpaModel *m, NNVar *x, const Conv *c) { return dpa_model_conv(g, m, x, c); }
@@ -310,10 +326,10 @@ NNVar *dpa_model_upsample(NNGraph *g, const DpaModel *m, NNVar *x)
 
 typedef enum BlockKind { BLOCK_PREACT, BLOCK_DOWN, BLOCK_UP } BlockKind;
 
-// skip(x) + main(x); main = LReLU -> [pool|upsample] -> conv -> LReLU -> conv (1.2).
+// skip(x) + main(x); main = N -> LReLU -> [pool|upsample] -> conv -> N -> LReLU -> conv (1.2).
 static NNVar *res_block(NNGraph *g, DpaModel *m, NNVar *x, const ResBlock *b, BlockKind kind)
 {
-    NNVar *h = nn_leaky_relu(g, x, LRELU_SLOPE);
+    NNVar *h = nn_leaky_relu(g, dpa_model_norm(g, m, x), LRELU_SLOPE);
     NNVar *s = x;
     if (kind == BLOCK_DOWN) {
         h = nn_avgpool2(g, h);

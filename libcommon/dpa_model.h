@@ -22,6 +22,12 @@
  * gain (1.1; with use_wscale then divided by its scale, 1.3); every bias
  * torch's default U(+-1/sqrt(fan_in)).
  *
+ * Block options (dpa_arch.h): norm in / pixel, pad_type, upsample_mode for
+ * every family where the original passes them (a norm layer or a
+ * ReflectionPad2d shifts the state-dict index of the convs after it, as in
+ * PyTorch); pool, use_wscale, use_mbstddev and normalize_latents for the
+ * regular family.
+ *
  * AMBIGUOUS: the original also builds fromRGB/toRGB for resolutions below
  * initial_image_res, which no stage uses; this model creates modules only
  * for resolutions initial_image_res .. max_image_res, so a model file holds

@@ -19,6 +19,7 @@ enum {
     DPA_CONV_WSCALE = 2,   /* the block gets the configured use_wscale (else none) */
     DPA_CONV_XAVIER = 4,   /* ConvBlock init only: xavier_uniform (else kaiming, 3.4) */
     DPA_CONV_LRELU = 8,    /* the block's act is leaky_relu: xavier gain sqrt(2/1.04) (else 1) */
+    DPA_CONV_NORM = 16,    /* the block gets the configured norm after its conv (else 'none') */
 };
 
 /* One ConvBlock's Conv2d (and WScale layer). */
@@ -27,6 +28,7 @@ typedef struct DpaConv {
     int scale;      /* WScale's 1-element scale parameter, or -1 (never 0) */
     int in, out, k, pad;
     bool reflect;   /* ReflectionPad2d(pad) then an unpadded conv */
+    bool norm;      /* the configured norm follows the conv (and WScale) */
     bool xavier;    /* initialised by xavier_uniform(gain) (regular) instead of kaiming (residual) */
     double gain;
 } DpaConv;
@@ -66,8 +68,8 @@ struct DpaModel {
     /* regular family (3.3), indexed by log2(res) */
     DpaConv reg_from_rgb[DPA_MAX_LOG2]; /* 1x1 + LReLU, min_res .. max_res */
     DpaConv reg_down[DPA_MAX_LOG2][2];  /* res_r: two 3x3 + LReLU, then pooling */
-    DpaConv reg_last[3];                /* 3x3 + LReLU, 4x4 or 3x3 + LReLU, 1x1 */
-    DpaConv reg_first[2];               /* 4x4 pad 3 or 3x3 + LReLU, 3x3 + LReLU */
+    DpaConv reg_last[3];                /* [mbstd], 3x3 + LReLU, 4x4 or 3x3 + LReLU, 1x1 */
+    DpaConv reg_first[2];               /* [PixelNorm], 4x4 pad 3 or 3x3 + LReLU, 3x3 + LReLU */
     DpaConv reg_up[DPA_MAX_LOG2][2];    /* res_r: upsampling, two 3x3 + LReLU */
     DpaConv convs[DPA_MAX_CONVS];       /* every conv, in declaration order (initialisation) */
     int nconvs;
@@ -82,8 +84,12 @@ int dpa_model_log2(int v);
  * returns a DpaConv with w = -1 and sets err. */
 DpaConv dpa_model_add_conv(DpaModel *m, const char *block, int in, int out, int k, int pad, int flags, Err *err);
 
-/* The ConvBlock's Conv2d (and WScale): x (N, in, H, W) -> (N, out, H', W'). */
+/* The ConvBlock without its activation: [ReflectionPad2d], Conv2d,
+ * [WScale], [norm]: x (N, in, H, W) -> (N, out, H', W'). */
 NNVar *dpa_model_conv(NNGraph *g, DpaModel *m, NNVar *x, const DpaConv *c);
+
+/* The configured norm layer (instance or pixel; x itself for none). */
+NNVar *dpa_model_norm(NNGraph *g, const DpaModel *m, NNVar *x);
 
 /* Upsample x2 with the configured upsample_mode. */
 NNVar *dpa_model_upsample(NNGraph *g, const DpaModel *m, NNVar *x);

@@ -16,8 +16,12 @@
  *   postprocess_res_r (toRGB):  1x1 nf(r) -> image_dim, linear
  * The output of both networks is linear. Every conv keeps the ConvBlock
  * initialisation (xavier_uniform with the gain of its activation, torch's
- * default bias; no 3.4 override); pad_type reaches the 3x3/4x4 convs of
- * the blocks, use_wscale every conv, as in the original.
+ * default bias; no 3.4 override); pad_type and norm (between the conv and
+ * its LReLU) reach the 3x3/4x4 convs of the blocks, use_wscale every conv,
+ * as in the original. use_mbstddev puts a MinibatchStdDev layer first in
+ * the last encoder block (its first conv takes one more channel),
+ * normalize_latents a PixelNorm first in the decoder's first block; each
+ * shifts the indices of its block's convs by one.
  *
  * State-dict names: fromRGB and toRGB are ConvBlocks themselves
  * (`enc.preprocess_res_64.model.0.weight`, `dec.postprocess_res_64.model.0.bias`);
@@ -32,7 +36,7 @@
 
 #include "dpa_model_impl.h"
 
-#define BLOCK_FLAGS (DPA_CONV_PAD_TYPE | DPA_CONV_WSCALE | DPA_CONV_XAVIER | DPA_CONV_LRELU)
+#define BLOCK_FLAGS (DPA_CONV_PAD_TYPE | DPA_CONV_WSCALE | DPA_CONV_XAVIER | DPA_CONV_LRELU | DPA_CONV_NORM)
 #define RGB_FLAGS (DPA_CONV_WSCALE | DPA_CONV_XAVIER) /* pad_type 'zero', act linear */
 
 static int min_int(int a, int b) { return a < b ? a : b; }
@@ -66,15 +70,16 @@ bool dpa_regular_build_encoder(DpaModel *m, Err *err)
         if (!add(m, &c[1], name, nf, nf, 3, 1, BLOCK_FLAGS, err))
             return false;
     }
-    int nf = dpa_enc_channels(a, last);
+    // The last block: [MinibatchStdDev (one more channel)], three ConvBlocks.
+    int nf = dpa_enc_channels(a, last), at = a->use_mbstddev;
     bool one = a->latent_res == 1;
-    snprintf(name, sizeof name, "enc.res_%d.0", last);
-    if (!add(m, &m->reg_last[0], name, dpa_enc_channels(a, 2 * last), nf, 3, 1, BLOCK_FLAGS, err))
+    snprintf(name, sizeof name, "enc.res_%d.%d", last, at);
+    if (!add(m, &m->reg_last[0], name, dpa_enc_channels(a, 2 * last) + at, nf, 3, 1, BLOCK_FLAGS, err))
         return false;
-    snprintf(name, sizeof name, "enc.res_%d.1", last);
+    snprintf(name, sizeof name, "enc.res_%d.%d", last, at + 1);
     if (!add(m, &m->reg_last[1], name, nf, nf, one ? 4 : 3, one ? 0 : 1, BLOCK_FLAGS, err))
         return false;
-    snprintf(name, sizeof name, "enc.res_%d.2", last);
+    snprintf(name, sizeof name, "enc.res_%d.%d", last, at + 2);
     return add(m, &m->reg_last[2], name, nf, a->latent_dim, 1, 0, RGB_FLAGS, err);
 }
 
@@ -84,11 +89,12 @@ bool dpa_regular_build_decoder(DpaModel *m, Err *err)
     int R = a->max_res, first = m->last;
     char name[128];
     bool one = a->latent_res == 1;
-    int nf = dpa_dec_channels(a, first);
-    snprintf(name, sizeof name, "dec.res_%d.0", first);
+    // The first block: [PixelNorm of the code], two ConvBlocks.
+    int nf = dpa_dec_channels(a, first), at = a->normalize_latents;
+    snprintf(name, sizeof name, "dec.res_%d.%d", first, at);
     if (!add(m, &m->reg_first[0], name, a->latent_dim, nf, one ? 4 : 3, one ? 3 : 1, BLOCK_FLAGS, err))
         return false;
-    snprintf(name, sizeof name, "dec.res_%d.1", first);
+    snprintf(name, sizeof name, "dec.res_%d.%d", first, at + 1);
     if (!add(m, &m->reg_first[1], name, nf, nf, 3, 1, BLOCK_FLAGS, err))
         return false;
     for (int r = 2 * first; r <= R; r *= 2) {
@@ -179,12 +185,16 @@ NNVar *dpa_regular_encode(NNGraph *g, DpaModel *m, NNVar *x, PgStage stage, int 
     }
     for (; r >= 2 * m->last; r /= 2)
         h = down(g, m, h, r);
+    if (m->arch.use_mbstddev)
+        h = nn_minibatch_stddev(g, h);
     h = conv_lrelu(g, m, conv_lrelu(g, m, h, &m->reg_last[0]), &m->reg_last[1]);
     return dpa_model_conv(g, m, h, &m->reg_last[2]);
 }
 
 NNVar *dpa_regular_decode(NNGraph *g, DpaModel *m, NNVar *z, PgStage stage, int res, float alpha)
 {
+    if (m->arch.normalize_latents)
+        z = nn_pixel_norm(g, z);
     NNVar *h = conv_lrelu(g, m, conv_lrelu(g, m, z, &m->reg_first[0]), &m->reg_first[1]);
     bool trns = stage == PG_TRNS && res > m->min_res;
     int top = trns ? res / 2 : res;

@@ -323,8 +323,10 @@ static bool loop(Run *r, Err *err)
         // share); parameter gradients accumulate over the backwards.
         params_zero_grad(p);
         double total = 0;
-        for (int64_t at = 0; at < bs && ok; at += MICRO_BATCH) {
-            int64_t n = bs - at < MICRO_BATCH ? bs - at : MICRO_BATCH;
+        // The minibatch stddev layer's statistic spans the whole batch.
+        const int64_t micro = dc->arch.use_mbstddev ? bs : MICRO_BATCH;
+        for (int64_t at = 0; at < bs && ok; at += micro) {
+            int64_t n = bs - at < micro ? bs - at : micro;
             NNVar *loss = dpa_step_loss(r->g, r->m, &r->L, r->batch + (size_t)at * r->image_floats, n, r->pg.stage,
                                         r->pg.res, r->pg.progress);
             loss = n == bs ? loss : nn_scale(r->g, loss, (float)((double)n / (double)bs));

@@ -8,7 +8,9 @@
  *
  * A step's batch is processed in parts of at most 32 images whose
  * parameter gradients accumulate (the batch mean of the loss is the sum of
- * the parts' means times their share), to bound the activation memory.
+ * the parts' means times their share), to bound the activation memory;
+ * with use_mbstddev in one part, since that layer's statistic spans the
+ * batch.
  *
  * Adam at a stage start covers every parameter of the model, not only the
  * stage's networks as in the original; this is the same computation: a

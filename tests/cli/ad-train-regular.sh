@@ -63,21 +63,33 @@ ad-train -q --config "$T/mixed.conf" -o "$T/mixed.ts" "$T/train.ts" || fail "reg
 ad-score "$T/mixed.ts" "$T/test.ts" > /dev/null || fail "score mixed"
 ok "regular encoder with a residual9 decoder"
 
-# Refused options name the configuration line that set them; nothing is written.
-printf 'norm = pixel\n' >> "$T/bad1.conf"; cat "$T/reg.conf" >> "$T/bad1.conf"
-expect_fail 1 "bad1.conf:1: norm = pixel is not available" ad-train -q --config "$T/bad1.conf" -o "$T/bad.ts" "$T/train.ts"
-expect_fail 1 "use_mbstddev = true is not available" \
-  ad-train -q --config "$T/reg.conf" --set use_mbstddev=true -o "$T/bad.ts" "$T/train.ts"
-expect_fail 1 "normalize_latents = true is not available" \
-  ad-train -q --config "$T/reg.conf" --set normalize_latents=true -o "$T/bad.ts" "$T/train.ts"
+# The progressive-GAN options: instance or pixel norm, the minibatch stddev
+# layer, pixel-normalised codes.
+cp "$T/reg.conf" "$T/pgan.conf"
+sed -i 's/^latent_res = 1/latent_res = 4/' "$T/pgan.conf"
+printf 'norm = in\nuse_mbstddev = true\nnormalize_latents = true\n' >> "$T/pgan.conf"
+ad-train -q --config "$T/pgan.conf" -o "$T/pgan.ts" "$T/train.ts" || fail "norm in, mbstd, normalize_latents"
+ad-inspect --list "$T/pgan.ts" | grep -q 'name=enc.res_4.3.model.0.weight' || fail "mbstd: last block indices"
+ad-inspect --list "$T/pgan.ts" | grep -q 'name=dec.res_4.2.model.0.weight' || fail "normalize_latents: first block"
+ad-score "$T/pgan.ts" "$T/test.ts" > "$T/pgan.tsv" || fail "score pgan"
+ad-train -q --config "$T/reg.conf" --set norm=pixel -o "$T/pix.ts" "$T/train.ts" || fail "norm pixel"
+ok "regular with norm in / pixel, use_mbstddev, normalize_latents"
+
+# Refused options say why (and where they were set); nothing is written.
+printf 'norm = bn\n' >> "$T/bad1.conf"; cat "$T/reg.conf" >> "$T/bad1.conf"
+expect_fail 1 "bad1.conf:1: norm = bn is not available.*running statistics" \
+  ad-train -q --config "$T/bad1.conf" -o "$T/bad.ts" "$T/train.ts"
+expect_fail 1 "norm = in with latent_res 1" ad-train -q --config "$T/reg.conf" --set norm=in -o "$T/bad.ts" "$T/train.ts"
+expect_fail 1 "use_mbstddev needs enc_type = regular" \
+  ad-train -q --config "$T/reg.conf" --set enc_type=residual18 --set use_mbstddev=true -o "$T/bad.ts" "$T/train.ts"
 expect_fail 1 "pad_type = reflect.*1x1 code" \
   ad-train -q --config "$T/reg.conf" --set pad_type=reflect -o "$T/bad.ts" "$T/train.ts"
 expect_fail 1 "pool must be avg or max" ad-train -q --config "$T/reg.conf" --set pool=median -o "$T/bad.ts" "$T/train.ts"
 expect_fail 1 "upsample_mode must be nearest or bilinear" \
   ad-train -q --config "$T/reg.conf" --set upsample_mode=bicubic -o "$T/bad.ts" "$T/train.ts"
+expect_fail 1 "norm must be none, bn, in or pixel" \
+  ad-train -q --config "$T/reg.conf" --set norm=group -o "$T/bad.ts" "$T/train.ts"
 [ ! -e "$T/bad.ts" ] && [ ! -e "$T/bad.ckpt.ts" ] || fail "a refused configuration left output"
-expect_fail 1 "norm = bn is not available.*running statistics" \
-  ad-train -q --config "$T/reg.conf" --set norm=bn -o "$T/bad.ts" "$T/train.ts"
 
 # pad_type reaches the residual families too (every padded conv but the
 # decoder's first): the ReflectionPad2d shifts the conv's state-dict index.

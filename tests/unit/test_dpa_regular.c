@@ -3,7 +3,9 @@
  * (tests/fixtures/dpa_regular/make_fixtures.py): parameter counts and
  * state-dict names, stab and trns forwards with imported weights, for zero
  * and reflect padding, avg and max pooling, nearest and bilinear
- * upsampling, with and without WScale. Then shapes and gradients across the
+ * upsampling, with and without WScale, instance and pixel norm, the
+ * minibatch stddev layer and normalize_latents; and residual9 with the
+ * options the residual families take (norm, pad_type, upsample_mode). Then shapes and gradients across the
  * stages of progressive growing, and the ConvBlock initialisation. */
 #include <math.h>
 #include <setjmp.h>
@@ -26,7 +28,7 @@ static DpaArch fixture_arch(const char *key, int *min_res)
 {
     DpaArch a = {.enc_type = DPA_REGULAR, .dec_type = DPA_REGULAR, .max_res = 16};
     *min_res = 8;
-    if (key[0] == 'a') {
+    if (key[0] == 'a' || key[0] == 'c' || key[0] == 'e') {
         a.image_dim = 1, a.latent_res = 1, a.latent_dim = 8, a.n_enc = a.n_dec = 3;
         memcpy(a.enc_dims, (int64_t[]){4, 6, 8}, 3 * sizeof(int64_t));
         memcpy(a.dec_dims, (int64_t[]){8, 6, 4}, 3 * sizeof(int64_t));
@@ -35,6 +37,14 @@ static DpaArch fixture_arch(const char *key, int *min_res)
         memcpy(a.enc_dims, (int64_t[]){3, 4, 6}, 3 * sizeof(int64_t));
         memcpy(a.dec_dims, (int64_t[]){6, 4, 3}, 3 * sizeof(int64_t));
         a.pad_type = DPA_PAD_REFLECT, a.pool = DPA_POOL_MAX, a.upsample = DPA_UPSAMPLE_BILINEAR, a.use_wscale = true;
+    }
+    if (key[0] == 'c')
+        a.latent_res = 4, a.norm = DPA_NORM_IN, a.use_mbstddev = a.normalize_latents = true;
+    if (key[0] == 'd')
+        a.norm = DPA_NORM_PIXEL, a.use_mbstddev = true;
+    if (key[0] == 'e') { // residual9 with the options it takes
+        a.enc_type = a.dec_type = DPA_RESIDUAL9;
+        a.norm = DPA_NORM_IN, a.pad_type = DPA_PAD_REFLECT, a.upsample = DPA_UPSAMPLE_BILINEAR;
     }
     return a;
 }
@@ -76,15 +86,22 @@ static void fixture_fini(Fixture *f)
     free(f->recs);
 }
 
-static const TRecord *find(const Fixture *f, const char *key, const char *kind)
+static const TRecord *find_opt(const Fixture *f, const char *key, const char *kind)
 {
     for (int i = 0; i < f->n; i++) {
         const char *k = trecord_meta_get(&f->recs[i], "kind"), *c = trecord_meta_get(&f->recs[i], "config");
         if (k && c && !strcmp(k, kind) && !strcmp(c, key))
             return &f->recs[i];
     }
-    fail_msg("no %s record of configuration %s in the fixture", kind, key);
     return NULL;
+}
+
+static const TRecord *find(const Fixture *f, const char *key, const char *kind)
+{
+    const TRecord *r = find_opt(f, key, kind);
+    if (!r)
+        fail_msg("no %s record of configuration %s in the fixture", kind, key);
+    return r;
 }
 
 // Float32 forwards with another summation order: the difference is a few
@@ -116,17 +133,14 @@ static void check_config(const Fixture *f, const char *key)
     if (!m)
         fail_msg("%s", err.msg);
     Params *p = dpa_model_params(m);
-    const TRecord *count = find(f, key, "count");
-    int64_t version = 0;
-    assert_true(trecord_meta_get_int(count, "version", &version, &err));
-    if (version != FIXTURE_VERSION)
-        fail_msg("fixture version %lld, expected %d: rerun tests/fixtures/dpa_regular/make_fixtures.py",
-                 (long long)version, FIXTURE_VERSION);
-    const float *c = (const float *)count->data;
-    assert_int_equal(dpa_encoder_params(&a, a.max_res), (int64_t)c[0]);
-    assert_int_equal(dpa_decoder_params(&a, a.max_res), (int64_t)c[1]);
-    assert_int_equal(dpa_model_stab_params(m, true, a.max_res), (int64_t)c[0]);
-    assert_int_equal(dpa_model_stab_params(m, false, a.max_res), (int64_t)c[1]);
+    const TRecord *count = find_opt(f, key, "count"); // regular configurations only
+    if (count) {
+        const float *c = (const float *)count->data;
+        assert_int_equal(dpa_encoder_params(&a, a.max_res), (int64_t)c[0]);
+        assert_int_equal(dpa_decoder_params(&a, a.max_res), (int64_t)c[1]);
+        assert_int_equal(dpa_model_stab_params(m, true, a.max_res), (int64_t)c[0]);
+        assert_int_equal(dpa_model_stab_params(m, false, a.max_res), (int64_t)c[1]);
+    }
     // Every state-dict entry by name and shape, and nothing else.
     int loaded = 0;
     for (int i = 0; i < f->n; i++) {
@@ -162,8 +176,17 @@ static void test_against_pytorch(void **state)
     (void)state;
     Fixture f;
     fixture_load(&f);
+    int64_t version = 0;
+    Err err = {0};
+    assert_true(trecord_meta_get_int(find(&f, "a", "count"), "version", &version, &err));
+    if (version != FIXTURE_VERSION)
+        fail_msg("fixture version %lld, expected %d: rerun tests/fixtures/dpa_regular/make_fixtures.py",
+                 (long long)version, FIXTURE_VERSION);
     check_config(&f, "a");
     check_config(&f, "b");
+    check_config(&f, "c");
+    check_config(&f, "d");
+    check_config(&f, "e");
     fixture_fini(&f);
 }
 
@@ -205,16 +228,18 @@ static void test_refused_options(void **state)
     Err err = {0};
     assert_true(dpa_arch_check(&a, &err));
     DpaArch b = a;
-    b.norm = DPA_NORM_PIXEL;
+    b.norm = DPA_NORM_BN; // running statistics are not kept
     assert_false(dpa_arch_check(&b, &err));
-    assert_non_null(strstr(err.msg, "norm = pixel"));
+    assert_non_null(strstr(err.msg, "norm = bn"));
     err_clear(&err);
-    b = a, b.use_mbstddev = true;
-    assert_false(dpa_arch_check(&b, &err));
-    err_clear(&err);
-    b = a, b.normalize_latents = true;
+    b = a, b.norm = DPA_NORM_IN; // the 4x4 conv's 1x1 maps would be zeroed
     assert_false(dpa_arch_check(&b, &err));
     err_clear(&err);
+    b = a, b.enc_type = DPA_RESIDUAL18, b.use_mbstddev = true; // the original fails on it too
+    assert_false(dpa_arch_check(&b, &err));
+    err_clear(&err);
+    b = a, b.norm = DPA_NORM_PIXEL, b.use_mbstddev = b.normalize_latents = true;
+    assert_true(dpa_arch_check(&b, &err));
     b = a, b.pad_type = DPA_PAD_REFLECT; // 4x4 pad 3 on the 1x1 code
     assert_false(dpa_arch_check(&b, &err));
     assert_non_null(strstr(err.msg, "reflect"));

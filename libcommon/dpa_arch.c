@@ -104,10 +104,6 @@ bool dpa_arch_check(const DpaArch *a, Err *err)
     if (a->latent_res > 1 && a->dec_type != DPA_REGULAR && a->latent_dim != dpa_dec_channels(a, last))
         return err_set(err, "latent_dim %d must equal the decoder's channels at resolution %d (%d) when latent_res > 1",
                        a->latent_dim, last, dpa_dec_channels(a, last));
-    // Batch normalisation would need running statistics in the model files
-    // and a train/eval switch in the networks; no configuration uses it.
-    if (a->norm == DPA_NORM_BN)
-        return err_set(err, "norm = bn is not available (no configuration of the paper uses it): use none, in or pixel");
     // The original's residual encoder puts the extra channel before a conv
     // made for nf(last) inputs: PyTorch fails on it too.
     if (a->use_mbstddev && a->enc_type != DPA_REGULAR)
@@ -134,8 +130,19 @@ static int64_t conv(int64_t in, int64_t out, int64_t k) { return out * in * k * 
 // one-element scale parameter (the bias moves there, same count).
 static int64_t rconv(const DpaArch *a, int64_t in, int64_t out, int64_t k) { return conv(in, out, k) + a->use_wscale; }
 
-// PreActResnetBlock(in, out): two 3x3 convs and a 1x1 skip when in != out.
-static int64_t preact(int64_t in, int64_t out) { return conv(in, out, 3) + conv(out, out, 3) + (in != out ? conv(in, out, 1) : 0); }
+// Weight and bias of a BatchNorm2d of c channels (norm = bn; the running
+// statistics are buffers, not parameters, in torch's count).
+static int64_t bn(const DpaArch *a, int64_t c) { return a->norm == DPA_NORM_BN ? 2 * c : 0; }
+
+// A regular block conv: ConvBlock with the configured norm.
+static int64_t bconv(const DpaArch *a, int64_t in, int64_t out, int64_t k) { return rconv(a, in, out, k) + bn(a, out); }
+
+// PreActResnetBlock(in, out): two 3x3 convs and a 1x1 skip when in != out;
+// with bn, N(in) first and N(out) after the first conv.
+static int64_t preact(const DpaArch *a, int64_t in, int64_t out)
+{
+    return conv(in, out, 3) + conv(out, out, 3) + (in != out ? conv(in, out, 1) : 0) + bn(a, in) + bn(a, out);
+}
 
 int64_t dpa_encoder_params(const DpaArch *a, int res)
 {
@@ -149,26 +156,26 @@ int64_t dpa_encoder_params(const DpaArch *a, int res)
         n += rconv(a, a->image_dim, dpa_enc_channels(a, top), 1);
         for (int r = res; r > last; r /= 2) {
             int in = dpa_enc_channels(a, r * 2 > a->max_res ? a->max_res : r * 2);
-            n += rconv(a, in, dpa_enc_channels(a, r), 3) + rconv(a, dpa_enc_channels(a, r), dpa_enc_channels(a, r), 3);
+            n += bconv(a, in, dpa_enc_channels(a, r), 3) + bconv(a, dpa_enc_channels(a, r), dpa_enc_channels(a, r), 3);
         }
         int nl = dpa_enc_channels(a, last);
-        n += rconv(a, dpa_enc_channels(a, 2 * last) + a->use_mbstddev, nl, 3);
-        n += rconv(a, nl, nl, a->latent_res == 1 ? 4 : 3) + rconv(a, nl, a->latent_dim, 1);
+        n += bconv(a, dpa_enc_channels(a, 2 * last) + a->use_mbstddev, nl, 3);
+        n += bconv(a, nl, nl, a->latent_res == 1 ? 4 : 3) + rconv(a, nl, a->latent_dim, 1);
         return n;
     }
     int reps = a->enc_type == DPA_RESIDUAL18 ? 2 : 1;
     int nf = dpa_enc_channels(a, res);
-    n += conv(a->image_dim, nf, 3) + reps * preact(nf, nf);
+    n += conv(a->image_dim, nf, 3) + reps * preact(a, nf, nf);
     for (int r = res; r > last; r /= 2) {
         int in = dpa_enc_channels(a, r), out = dpa_enc_channels(a, r / 2);
-        n += preact(in, out); // Down block: same convs as PreAct, pooling has no parameters
+        n += preact(a, in, out); // Down block: same convs as PreAct, pooling has no parameters
         if (a->enc_type == DPA_RESIDUAL18)
-            n += preact(out, out);
+            n += preact(a, out, out);
     }
     if (a->latent_res == 1)
         n += conv(dpa_enc_channels(a, 4), a->latent_dim, 4);
     else
-        n += preact(dpa_enc_channels(a, last), a->latent_dim);
+        n += preact(a, dpa_enc_channels(a, last), a->latent_dim);
     return n;
 }
 
@@ -180,21 +187,21 @@ int64_t dpa_decoder_params(const DpaArch *a, int res)
         // first: latent_dim -> nf(first) (4x4 pad 3 or 3x3), 3x3; res_r:
         // nf(r/2) -> nf(r) -> nf(r); toRGB(res): 1x1 to image_dim.
         int nf = dpa_dec_channels(a, first);
-        n += rconv(a, a->latent_dim, nf, a->latent_res == 1 ? 4 : 3) + rconv(a, nf, nf, 3);
+        n += bconv(a, a->latent_dim, nf, a->latent_res == 1 ? 4 : 3) + bconv(a, nf, nf, 3);
         for (int r = first * 2; r <= res; r *= 2)
-            n += rconv(a, dpa_dec_channels(a, r / 2), dpa_dec_channels(a, r), 3) +
-                 rconv(a, dpa_dec_channels(a, r), dpa_dec_channels(a, r), 3);
+            n += bconv(a, dpa_dec_channels(a, r / 2), dpa_dec_channels(a, r), 3) +
+                 bconv(a, dpa_dec_channels(a, r), dpa_dec_channels(a, r), 3);
         return n + rconv(a, dpa_dec_channels(a, res), a->image_dim, 1);
     }
     if (a->latent_res == 1)
         n += conv(a->latent_dim, dpa_dec_channels(a, 4), 4);
     else
-        n += preact(dpa_dec_channels(a, first), dpa_dec_channels(a, first));
+        n += preact(a, dpa_dec_channels(a, first), dpa_dec_channels(a, first));
     for (int r = first * 2; r <= res; r *= 2) {
         int in = dpa_dec_channels(a, r / 2), out = dpa_dec_channels(a, r);
-        n += preact(in, out); // Up block
+        n += preact(a, in, out); // Up block
         if (a->dec_type == DPA_RESIDUAL18)
-            n += preact(out, out);
+            n += preact(a, out, out);
     }
     return n + conv(dpa_dec_channels(a, res), a->image_dim, 3);
 }

@@ -77,7 +77,7 @@ typedef struct DpaArch {
      * decoder transition: the original's residual blocks do not receive
      * it); pool, use_wscale, use_mbstddev and normalize_latents belong to
      * the regular family alone, as in the original. */
-    DpaNorm norm;                     /* NONE, IN or PIXEL (BN is refused by dpa_arch_check) */
+    DpaNorm norm;
     DpaPadType pad_type;
     DpaPool pool;                     /* regular encoder: the pooling after each block */
     DpaUpsample upsample;             /* regular decoder blocks and decoder transitions */
@@ -102,15 +102,15 @@ int dpa_dec_channels(const DpaArch *a, int res);
 /* Checks that every resolution from max_res down to the latent has a
  * channel count, that sizes are powers of two, and that a latent_res > 1
  * residual decoder gets latent_dim == nf_dec(first) (the original ignores
- * latent_dim there and requires it). Refuses norm = bn (no running
- * statistics in model files), use_mbstddev with a residual encoder and
- * reflection padding of a 1x1 code (PyTorch fails on both too), and a
+ * latent_dim there and requires it). Refuses use_mbstddev with a residual
+ * encoder and reflection padding of a 1x1 code (PyTorch fails on both
+ * too), instance norm of the regular encoder's 1x1 maps (all zeros), and a
  * regular encoder whose images are not larger than its last block. */
 bool dpa_arch_check(const DpaArch *a, Err *err);
 
 /* Parameters (weights and biases; with use_wscale also each regular conv's
- * scale, as torch's parameters() counts it) of the stab encoder / decoder
- * at res. */
+ * scale, with bn each batch norm's weight and bias, as torch's parameters()
+ * counts them) of the stab encoder / decoder at res. */
 int64_t dpa_encoder_params(const DpaArch *a, int res);
 int64_t dpa_decoder_params(const DpaArch *a, int res);
 

@@ -18,7 +18,7 @@ const ConfigKey dpa_schema[] = {
     {"dec_type", CONFIG_STRING, "residual18", "decoder family: residual18, residual9, regular"},
     {"enc_inner_dims", CONFIG_INT_LIST, NULL, "encoder channels, high to low resolution (read from the end)"},
     {"dec_inner_dims", CONFIG_INT_LIST, NULL, "decoder channels, low to high resolution (read from the start)"},
-    {"norm", CONFIG_STRING, "none", "normalisation in the networks' blocks: none, in, pixel (bn: not available)"},
+    {"norm", CONFIG_STRING, "none", "normalisation in the networks' blocks: none, bn, in, pixel"},
     {"pad_type", CONFIG_STRING, "zero", "padding of the 3x3 convs: zero or reflect"},
     {"pool", CONFIG_STRING, "avg", "regular encoder: pooling after each block, avg or max"},
     {"upsample_mode", CONFIG_STRING, "nearest",
@@ -155,11 +155,6 @@ static bool parse_block_options(const Config *c, DpaArch *a, Err *err)
         !config_get_bool(c, "use_mbstddev", &a->use_mbstddev, err) ||
         !config_get_bool(c, "normalize_latents", &a->normalize_latents, err))
         return false;
-    // dpa_arch_check refuses this too; here the message names where it was set.
-    if (a->norm == DPA_NORM_BN)
-        return err_set(err, "%s: norm = bn is not available: no configuration of the paper uses it, and batch-norm "
-                            "running statistics are not kept in model files (none, in and pixel are)",
-                       config_origin(c, "norm"));
     return true;
 }
 

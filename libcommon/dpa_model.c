@@ -60,9 +60,41 @@ DpaConv dpa_model_add_conv(DpaModel *m, const char *block, int in, int out, int 
     snprintf(name, sizeof name, "%s.model.%d.bias", block, wscale ? at + 1 : at);
     if ((c.b = params_add(m->params, name, 1, (int64_t[]){out}, err)) < 0)
         return c;
+    c.bn.w = -1;
+    if (c.norm) {
+        snprintf(name, sizeof name, "%s.model.%d", block, at + 1 + wscale);
+        Err e = {0};
+        c.bn = dpa_model_add_bn(m, name, out, &e);
+        if (e.msg[0]) {
+            *err = e;
+            return c;
+        }
+    }
     c.w = w;
     m->convs[m->nconvs++] = c;
     return c;
+}
+
+DpaBatchNorm dpa_model_add_bn(DpaModel *m, const char *layer, int channels, Err *err)
+{
+    DpaBatchNorm bn = {.w = -1, .b = -1, .mean = -1, .var = -1, .channels = channels};
+    if (m->arch.norm != DPA_NORM_BN)
+        return bn;
+    if (m->nbns == 2 * DPA_MAX_CONVS) {
+        err_set(err, "dpa model: more than %d batch norms", 2 * DPA_MAX_CONVS);
+        return bn;
+    }
+    const char *suffix[4] = {"weight", "bias", "running_mean", "running_var"};
+    int idx[4];
+    char name[256];
+    for (int i = 0; i < 4; i++) {
+        snprintf(name, sizeof name, "%s.%s", layer, suffix[i]);
+        if ((idx[i] = params_add(m->params, name, 1, (int64_t[]){channels}, err)) < 0)
+            return bn;
+    }
+    bn = (DpaBatchNorm){.w = idx[0], .b = idx[1], .mean = idx[2], .var = idx[3], .channels = channels};
+    m->bns[m->nbns++] = bn;
+    return bn;
 }
 
 // A residual-family conv: kaiming init (3.4), the configured pad_type.
@@ -80,7 +112,14 @@ static bool add_block(DpaModel *m, ResBlock *b, const char *prefix, int in, int 
     char name[256];
     memset(b, 0, sizeof *b);
     b->skip.w = -1;
+    b->pre.w = -1;
     int at = (updown ? 2 : 1) + (m->arch.norm != DPA_NORM_NONE);
+    if (m->arch.norm == DPA_NORM_BN) {
+        snprintf(name, sizeof name, "%s.model.0", prefix);
+        b->pre = dpa_model_add_bn(m, name, in, err);
+        if (b->pre.w < 0)
+            return false;
+    }
     snprintf(name, sizeof name, "%s.model.%d", prefix, at);
     b->c1 = dpa_model_add_conv(m, name, in, out, 3, 1, DPA_CONV_PAD_TYPE | DPA_CONV_NORM, err);
     if (b->c1.w < 0)
@@ -197,6 +236,7 @@ DpaModel *dpa_model_new(const NNBackend *be, const DpaArch *arch, int min_res, E
     if (!m)
         return NULL;
     m->arch = *arch;
+    m->training = true; // as a new torch module
     m->min_res = min_res;
     m->last = last;
     m->params = params_new(be, true, err);
@@ -241,19 +281,37 @@ void dpa_model_init(DpaModel *m, uint64_t seed)
             *params_data(m->params, c->scale) = s;
         }
     }
+    // BatchNorm2d: weight 1, bias 0, running mean 0, running variance 1.
+    for (int i = 0; i < m->nbns; i++) {
+        const DpaBatchNorm *bn = &m->bns[i];
+        nn_init_constant(params_data(m->params, bn->w), bn->channels, 1.0f);
+        nn_init_constant(params_data(m->params, bn->b), bn->channels, 0.0f);
+        nn_init_constant(params_data(m->params, bn->mean), bn->channels, 0.0f);
+        nn_init_constant(params_data(m->params, bn->var), bn->channels, 1.0f);
+    }
 }
+
+void dpa_model_set_training(DpaModel *m, bool training) { m->training = training; }
 
 Params *dpa_model_params(DpaModel *m) { return m->params; }
 const DpaArch *dpa_model_arch(const DpaModel *m) { return &m->arch; }
 
+// Weight and bias of a batch norm (torch counts the running statistics as
+// buffers, not parameters).
+static int64_t bn_numel(const DpaBatchNorm *bn) { return bn->w > 0 ? 2 * (int64_t)bn->channels : 0; }
+
 int64_t dpa_model_conv_numel(const Conv *c)
 {
     // Unused convs of the zeroed model struct have out = 0 and scale = 0;
-    // parameter 0 is always the first conv's weight, never a scale.
-    return c->w < 0 ? 0 : (int64_t)c->out * c->in * c->k * c->k + c->out + (c->scale > 0);
+    // parameter 0 is always the first conv's weight, never a scale or a
+    // batch norm's.
+    return c->w < 0 ? 0 : (int64_t)c->out * c->in * c->k * c->k + c->out + (c->scale > 0) + bn_numel(&c->bn);
 }
 static int64_t conv_numel(const Conv *c) { return dpa_model_conv_numel(c); }
-static int64_t block_numel(const ResBlock *b) { return conv_numel(&b->c1) + conv_numel(&b->c2) + conv_numel(&b->skip); }
+static int64_t block_numel(const ResBlock *b)
+{
+    return conv_numel(&b->c1) + conv_numel(&b->c2) + conv_numel(&b->skip) + bn_numel(&b->pre);
+}
 static int64_t stage_numel(const Stage *s)
 {
     return block_numel(&s->main) + (s->has_extra ? block_numel(&s->extra) : 0);
@@ -299,12 +357,18 @@ NNVar *dpa_model_conv(NNGraph *g, DpaModel *m, NNVar *x, const Conv *c)
         x = nn_scale(g, x, s);
     }
     x = nn_conv2d(g, x, params_var(m->params, c->w), params_var(m->params, c->b), 1, pad);
-    return c->norm ? dpa_model_norm(g, m, x) : x;
+    return c->norm ? dpa_model_norm(g, m, x, &c->bn) : x;
 }
 
-NNVar *dpa_model_norm(NNGraph *g, const DpaModel *m, NNVar *x)
+NNVar *dpa_model_norm(NNGraph *g, DpaModel *m, NNVar *x, const DpaBatchNorm *bn)
 {
+    Params *p = m->params;
     switch (m->arch.norm) {
+    case DPA_NORM_BN:
+        // BatchNorm2d defaults: momentum 0.1, eps 1e-5; batch statistics and
+        // running updates in training mode, running statistics otherwise.
+        return nn_batchnorm2d(g, x, params_var(p, bn->w), params_var(p, bn->b), params_data(p, bn->mean),
+                              params_data(p, bn->var), m->training, 0.1f, 1e-5f);
     case DPA_NORM_IN:
         return nn_instance_norm(g, x, 1e-5f); // InstanceNorm2d defaults: eps 1e-5, affine False
     case DPA_NORM_PIXEL:
@@ -329,7 +393,7 @@ typedef enum BlockKind { BLOCK_PREACT, BLOCK_DOWN, BLOCK_UP } BlockKind;
 // skip(x) + main(x); main = N -> LReLU -> [pool|upsample] -> conv -> N -> LReLU -> conv (1.2).
 static NNVar *res_block(NNGraph *g, DpaModel *m, NNVar *x, const ResBlock *b, BlockKind kind)
 {
-    NNVar *h = nn_leaky_relu(g, dpa_model_norm(g, m, x), LRELU_SLOPE);
+    NNVar *h = nn_leaky_relu(g, dpa_model_norm(g, m, x, &b->pre), LRELU_SLOPE);
     NNVar *s = x;
     if (kind == BLOCK_DOWN) {
         h = nn_avgpool2(g, h);

@@ -22,7 +22,7 @@
  * gain (1.1; with use_wscale then divided by its scale, 1.3); every bias
  * torch's default U(+-1/sqrt(fan_in)).
  *
- * Block options (dpa_arch.h): norm in / pixel, pad_type, upsample_mode for
+ * Block options (dpa_arch.h): norm bn / in / pixel, pad_type, upsample_mode for
  * every family where the original passes them (a norm layer or a
  * ReflectionPad2d shifts the state-dict index of the convs after it, as in
  * PyTorch); pool, use_wscale, use_mbstddev and normalize_latents for the
@@ -71,7 +71,15 @@ void dpa_model_free(DpaModel *m);
 /* The paper's initialisation (3.4) from rng_init(seed). */
 void dpa_model_init(DpaModel *m, uint64_t seed);
 
-/* The parameters (borrowed; live as long as the model). */
+/* Training (the default, as a new torch module) or evaluation mode: with
+ * norm = bn, training normalises with the batch statistics and updates the
+ * running ones; evaluation (scoring) uses the running statistics. Other
+ * layers do not depend on the mode. */
+void dpa_model_set_training(DpaModel *m, bool training);
+
+/* The parameters (borrowed; live as long as the model). With norm = bn
+ * they include the running statistics (`.running_mean`, `.running_var`),
+ * which never get a gradient. */
 Params *dpa_model_params(DpaModel *m);
 const DpaArch *dpa_model_arch(const DpaModel *m);
 

@@ -22,6 +22,15 @@ enum {
     DPA_CONV_NORM = 16,    /* the block gets the configured norm after its conv (else 'none') */
 };
 
+/* A BatchNorm2d with torch's defaults (affine, eps 1e-5, momentum 0.1):
+ * parameter indices of weight, bias and the running statistics (stored as
+ * parameters that never get a gradient, so Adam leaves them as they are);
+ * w < 0: none. */
+typedef struct DpaBatchNorm {
+    int w, b, mean, var;
+    int channels;
+} DpaBatchNorm;
+
 /* One ConvBlock's Conv2d (and WScale layer). */
 typedef struct DpaConv {
     int w, b;       /* parameter indices; w < 0: absent */
@@ -29,6 +38,7 @@ typedef struct DpaConv {
     int in, out, k, pad;
     bool reflect;   /* ReflectionPad2d(pad) then an unpadded conv */
     bool norm;      /* the configured norm follows the conv (and WScale) */
+    DpaBatchNorm bn; /* that norm's parameters when it is bn */
     bool xavier;    /* initialised by xavier_uniform(gain) (regular) instead of kaiming (residual) */
     double gain;
 } DpaConv;
@@ -36,6 +46,7 @@ typedef struct DpaConv {
 /* PreActResnetBlock / Down / Up (1.2): two 3x3 convs and an optional 1x1 skip. */
 typedef struct DpaResBlock {
     DpaConv c1, c2, skip;
+    DpaBatchNorm pre; /* the main path's first norm, when it is bn */
 } DpaResBlock;
 
 /* One stage of the residual encoder or decoder: a Down/Up block and, in
@@ -55,6 +66,7 @@ typedef struct DpaFromRgb {
 struct DpaModel {
     DpaArch arch;
     int min_res, last;
+    bool training;                     /* batch norm: batch statistics (and running updates) */
     Params *params;
     /* residual families (3.1, 3.2), indexed by log2(res) */
     DpaFromRgb from_rgb[DPA_MAX_LOG2]; /* min_res .. max_res */
@@ -73,6 +85,8 @@ struct DpaModel {
     DpaConv reg_up[DPA_MAX_LOG2][2];    /* res_r: upsampling, two 3x3 + LReLU */
     DpaConv convs[DPA_MAX_CONVS];       /* every conv, in declaration order (initialisation) */
     int nconvs;
+    DpaBatchNorm bns[2 * DPA_MAX_CONVS]; /* every batch norm (initialisation) */
+    int nbns;
 };
 
 int dpa_model_log2(int v);
@@ -88,8 +102,14 @@ DpaConv dpa_model_add_conv(DpaModel *m, const char *block, int in, int out, int 
  * [WScale], [norm]: x (N, in, H, W) -> (N, out, H', W'). */
 NNVar *dpa_model_conv(NNGraph *g, DpaModel *m, NNVar *x, const DpaConv *c);
 
-/* The configured norm layer (instance or pixel; x itself for none). */
-NNVar *dpa_model_norm(NNGraph *g, const DpaModel *m, NNVar *x);
+/* Declares a BatchNorm2d of `channels` named `layer` (.weight, .bias,
+ * .running_mean, .running_var) when the configured norm is bn; otherwise
+ * returns one with w = -1. On failure w = -1 and err is set (check err). */
+DpaBatchNorm dpa_model_add_bn(DpaModel *m, const char *layer, int channels, Err *err);
+
+/* The configured norm layer: instance, pixel, or bn (the site's
+ * parameters); x itself for none. */
+NNVar *dpa_model_norm(NNGraph *g, DpaModel *m, NNVar *x, const DpaBatchNorm *bn);
 
 /* Upsample x2 with the configured upsample_mode. */
 NNVar *dpa_model_upsample(NNGraph *g, const DpaModel *m, NNVar *x);

@@ -323,8 +323,9 @@ static bool loop(Run *r, Err *err)
         // share); parameter gradients accumulate over the backwards.
         params_zero_grad(p);
         double total = 0;
-        // The minibatch stddev layer's statistic spans the whole batch.
-        const int64_t micro = dc->arch.use_mbstddev ? bs : MICRO_BATCH;
+        // Batch norm's and the minibatch stddev layer's statistics span the
+        // whole batch.
+        const int64_t micro = dc->arch.use_mbstddev || dc->arch.norm == DPA_NORM_BN ? bs : MICRO_BATCH;
         for (int64_t at = 0; at < bs && ok; at += micro) {
             int64_t n = bs - at < micro ? bs - at : micro;
             NNVar *loss = dpa_step_loss(r->g, r->m, &r->L, r->batch + (size_t)at * r->image_floats, n, r->pg.stage,

@@ -9,8 +9,9 @@
  * A step's batch is processed in parts of at most 32 images whose
  * parameter gradients accumulate (the batch mean of the loss is the sum of
  * the parts' means times their share), to bound the activation memory;
- * with use_mbstddev in one part, since that layer's statistic spans the
- * batch.
+ * with use_mbstddev or norm = bn in one part, since their statistics span
+ * the batch. As in the original, the sample grids are computed in training
+ * mode (spec 6.2: with bn they update the running statistics).
  *
  * Adam at a stage start covers every parameter of the model, not only the
  * stage's networks as in the original; this is the same computation: a

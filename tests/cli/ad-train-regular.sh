@@ -75,10 +75,26 @@ ad-score "$T/pgan.ts" "$T/test.ts" > "$T/pgan.tsv" || fail "score pgan"
 ad-train -q --config "$T/reg.conf" --set norm=pixel -o "$T/pix.ts" "$T/train.ts" || fail "norm pixel"
 ok "regular with norm in / pixel, use_mbstddev, normalize_latents"
 
-# Refused options say why (and where they were set); nothing is written.
-printf 'norm = bn\n' >> "$T/bad1.conf"; cat "$T/reg.conf" >> "$T/bad1.conf"
-expect_fail 1 "bad1.conf:1: norm = bn is not available.*running statistics" \
-  ad-train -q --config "$T/bad1.conf" -o "$T/bad.ts" "$T/train.ts"
+# Batch norm: running statistics in the checkpoint (resume gives the same
+# bytes) and in the model; scoring in evaluation mode (batch independent).
+cp "$T/pg.conf" "$T/bn.conf"
+printf 'norm = bn\n' >> "$T/bn.conf"
+ad-train -q --config "$T/bn.conf" -o "$T/bnfull.ts" "$T/train.ts" || fail "bn train"
+ad-inspect --list "$T/bnfull.ts" | grep -q 'name=enc.res_16.0.model.2.running_var' || fail "bn: no running statistics"
+rm -f "$T/r.ts" "$T/r.ckpt.ts"
+ad-train -q --config "$T/bn.conf" --stop-after 3 -o "$T/r.ts" "$T/train.ts" || fail "bn stop"
+ad-train -q --config "$T/bn.conf" --resume -o "$T/r.ts" "$T/train.ts" || fail "bn resume"
+same_file "$T/bnfull.ts" "$T/r.ts"
+ad-score "$T/bnfull.ts" "$T/test.ts" > "$T/bn4.tsv" || fail "bn score"
+ad-score --batch-size 1 "$T/bnfull.ts" "$T/test.ts" > "$T/bn1.tsv" || fail "bn score batch 1"
+same_file "$T/bn4.tsv" "$T/bn1.tsv"
+sed 's/^enc_type = regular/enc_type = residual18/; s/^dec_type = regular/dec_type = residual18/' "$T/bn.conf" |
+  grep -v 'use_wscale\|pool =' > "$T/bnres.conf"
+ad-train -q --config "$T/bnres.conf" -o "$T/bnres.ts" "$T/train.ts" || fail "residual18 bn"
+ad-inspect --list "$T/bnres.ts" | grep -q 'name=enc.res_16.1.model.0.running_mean' || fail "residual bn: pre-norm"
+ok "norm = bn: regular and residual18, resume, evaluation-mode scores"
+
+# Refused options say why; nothing is written.
 expect_fail 1 "norm = in with latent_res 1" ad-train -q --config "$T/reg.conf" --set norm=in -o "$T/bad.ts" "$T/train.ts"
 expect_fail 1 "use_mbstddev needs enc_type = regular" \
   ad-train -q --config "$T/reg.conf" --set enc_type=residual18 --set use_mbstddev=true -o "$T/bad.ts" "$T/train.ts"

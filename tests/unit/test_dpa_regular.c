@@ -4,8 +4,9 @@
  * state-dict names, stab and trns forwards with imported weights, for zero
  * and reflect padding, avg and max pooling, nearest and bilinear
  * upsampling, with and without WScale, instance and pixel norm, the
- * minibatch stddev layer and normalize_latents; and residual9 with the
- * options the residual families take (norm, pad_type, upsample_mode). Then shapes and gradients across the
+ * minibatch stddev layer and normalize_latents, batch norm in training and
+ * evaluation mode; and residual9 with the options the residual families
+ * take (norm, pad_type, upsample_mode). Then shapes and gradients across the
  * stages of progressive growing, and the ConvBlock initialisation. */
 #include <math.h>
 #include <setjmp.h>
@@ -28,7 +29,7 @@ static DpaArch fixture_arch(const char *key, int *min_res)
 {
     DpaArch a = {.enc_type = DPA_REGULAR, .dec_type = DPA_REGULAR, .max_res = 16};
     *min_res = 8;
-    if (key[0] == 'a' || key[0] == 'c' || key[0] == 'e') {
+    if (key[0] == 'a' || key[0] == 'c' || key[0] == 'e' || key[0] == 'g') {
         a.image_dim = 1, a.latent_res = 1, a.latent_dim = 8, a.n_enc = a.n_dec = 3;
         memcpy(a.enc_dims, (int64_t[]){4, 6, 8}, 3 * sizeof(int64_t));
         memcpy(a.dec_dims, (int64_t[]){8, 6, 4}, 3 * sizeof(int64_t));
@@ -42,10 +43,12 @@ static DpaArch fixture_arch(const char *key, int *min_res)
         a.latent_res = 4, a.norm = DPA_NORM_IN, a.use_mbstddev = a.normalize_latents = true;
     if (key[0] == 'd')
         a.norm = DPA_NORM_PIXEL, a.use_mbstddev = true;
-    if (key[0] == 'e') { // residual9 with the options it takes
+    if (key[0] == 'e' || key[0] == 'g') { // residual9 with the options it takes
         a.enc_type = a.dec_type = DPA_RESIDUAL9;
         a.norm = DPA_NORM_IN, a.pad_type = DPA_PAD_REFLECT, a.upsample = DPA_UPSAMPLE_BILINEAR;
     }
+    if (key[0] == 'f' || key[0] == 'g')
+        a.norm = DPA_NORM_BN;
     return a;
 }
 
@@ -161,12 +164,38 @@ static void check_config(const Fixture *f, const char *key)
     NNVar *x = nn_input(g, 4, in->dims, (const float *)in->data);
     NNVar *z = dpa_encode(g, m, x, PG_STAB, a.max_res, 1.0f);
     NNVar *y = dpa_decode(g, m, z, PG_STAB, a.max_res, 1.0f);
-    NNVar *t = dpa_decode(g, m, dpa_encode(g, m, x, PG_TRNS, a.max_res, 0.3f), PG_TRNS, a.max_res, 0.3f);
     if (!nn_graph_ok(g, &err))
         fail_msg("%s", err.msg);
     expect_close(g, z, find(f, key, "code"), "code");
     expect_close(g, y, find(f, key, "output"), "stab output");
-    expect_close(g, t, find(f, key, "trns"), "trns output");
+    if (a.norm == DPA_NORM_BN) {
+        // The training-mode forward updated the running statistics; then
+        // evaluation mode normalises with them.
+        int after = 0;
+        for (int i = 0; i < f->n; i++) {
+            const TRecord *r = &f->recs[i];
+            if (strcmp(trecord_meta_get(r, "kind"), "after") != 0 || strcmp(trecord_meta_get(r, "config"), key) != 0)
+                continue;
+            const float *want = (const float *)r->data, *got = params_data(p, params_find(p, trecord_meta_get(r, "name")));
+            for (int64_t j = 0; j < trecord_elements(r); j++)
+                if (!(fabs(got[j] - want[j]) <= 1e-5 * (1 + fabs(want[j]))))
+                    fail_msg("%s[%lld]: %g, PyTorch %g", trecord_meta_get(r, "name"), (long long)j, got[j], want[j]);
+            after++;
+        }
+        assert_true(after > 0);
+        dpa_model_set_training(m, false);
+        nn_graph_reset(g);
+        x = nn_input(g, 4, in->dims, (const float *)in->data);
+        y = dpa_decode(g, m, dpa_encode(g, m, x, PG_STAB, a.max_res, 1.0f), PG_STAB, a.max_res, 1.0f);
+        if (!nn_graph_ok(g, &err))
+            fail_msg("%s", err.msg);
+        expect_close(g, y, find(f, key, "eval"), "evaluation-mode output");
+    } else {
+        NNVar *t = dpa_decode(g, m, dpa_encode(g, m, x, PG_TRNS, a.max_res, 0.3f), PG_TRNS, a.max_res, 0.3f);
+        if (!nn_graph_ok(g, &err))
+            fail_msg("%s", err.msg);
+        expect_close(g, t, find(f, key, "trns"), "trns output");
+    }
     nn_graph_free(g);
     dpa_model_free(m);
 }
@@ -187,6 +216,8 @@ static void test_against_pytorch(void **state)
     check_config(&f, "c");
     check_config(&f, "d");
     check_config(&f, "e");
+    check_config(&f, "f");
+    check_config(&f, "g");
     fixture_fini(&f);
 }
 
@@ -228,11 +259,7 @@ static void test_refused_options(void **state)
     Err err = {0};
     assert_true(dpa_arch_check(&a, &err));
     DpaArch b = a;
-    b.norm = DPA_NORM_BN; // running statistics are not kept
-    assert_false(dpa_arch_check(&b, &err));
-    assert_non_null(strstr(err.msg, "norm = bn"));
-    err_clear(&err);
-    b = a, b.norm = DPA_NORM_IN; // the 4x4 conv's 1x1 maps would be zeroed
+    b.norm = DPA_NORM_IN; // the 4x4 conv's 1x1 maps would be zeroed
     assert_false(dpa_arch_check(&b, &err));
     err_clear(&err);
     b = a, b.enc_type = DPA_RESIDUAL18, b.use_mbstddev = true; // the original fails on it too

@@ -28,6 +28,9 @@
  * PyTorch); pool, use_wscale, use_mbstddev and normalize_latents for the
  * regular family.
  *
+ * AMBIGUOUS: torch's state dict of a BatchNorm2d also holds
+ * `num_batches_tracked`, an int64 counter used only when momentum is None
+ * (never here); it is not kept.
  * AMBIGUOUS: the original also builds fromRGB/toRGB for resolutions below
  * initial_image_res, which no stage uses; this model creates modules only
  * for resolutions initial_image_res .. max_image_res, so a model file holds

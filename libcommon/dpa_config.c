@@ -19,6 +19,14 @@ const ConfigKey dpa_schema[] = {
     {"dec_type", CONFIG_STRING, "residual18", "decoder family: residual18, residual9, regular"},
     {"enc_inner_dims", CONFIG_INT_LIST, NULL, "encoder channels, high to low resolution (read from the end)"},
     {"dec_inner_dims", CONFIG_INT_LIST, NULL, "decoder channels, low to high resolution (read from the start)"},
+    {"norm", CONFIG_STRING, "none", "normalisation in the networks' blocks: none, bn, in, pixel"},
+    {"pad_type", CONFIG_STRING, "zero", "padding of the 3x3 convs: zero or reflect"},
+    {"pool", CONFIG_STRING, "avg", "regular encoder: pooling after each block, avg or max"},
+    {"upsample_mode", CONFIG_STRING, "nearest",
+     "regular decoder blocks and every decoder transition: nearest or bilinear"},
+    {"use_wscale", CONFIG_BOOL, "false", "regular networks: equalised learning rate (WScale)"},
+    {"use_mbstddev", CONFIG_BOOL, "false", "regular encoder: minibatch standard deviation before the last block"},
+    {"normalize_latents", CONFIG_BOOL, "false", "regular decoder: pixel-normalise the code"},
     {"loss", CONFIG_STRING, "relative_perceptual_L1", "l1, l2, perceptual, relative_perceptual_L1, compose"},
     {"layers", CONFIG_STRING_LIST, "r42", "VGG19 taps of the perceptual loss (all resolutions)"},
     {"layers.*", CONFIG_STRING_LIST, NULL, "VGG19 taps at one resolution, e.g. layers.32 = r32"},
@@ -200,6 +208,26 @@ static bool adversarial_from(const Config *c, DpaConfig *dc, Err *err)
     return true;
 }
 
+// norm, pad_type, pool, upsample_mode and the switches of spec 3.3.
+static bool parse_block_options(const Config *c, DpaArch *a, Err *err)
+{
+    const char *v;
+    if (!dpa_norm_parse(v = config_get(c, "norm"), &a->norm))
+        return err_set(err, "%s: norm must be none, bn, in or pixel, not '%s'", config_origin(c, "norm"), v);
+    if (!dpa_pad_type_parse(v = config_get(c, "pad_type"), &a->pad_type))
+        return err_set(err, "%s: pad_type must be zero or reflect, not '%s'", config_origin(c, "pad_type"), v);
+    if (!dpa_pool_parse(v = config_get(c, "pool"), &a->pool))
+        return err_set(err, "%s: pool must be avg or max, not '%s'", config_origin(c, "pool"), v);
+    if (!dpa_upsample_parse(v = config_get(c, "upsample_mode"), &a->upsample))
+        return err_set(err, "%s: upsample_mode must be nearest or bilinear, not '%s'",
+                       config_origin(c, "upsample_mode"), v);
+    if (!config_get_bool(c, "use_wscale", &a->use_wscale, err) ||
+        !config_get_bool(c, "use_mbstddev", &a->use_mbstddev, err) ||
+        !config_get_bool(c, "normalize_latents", &a->normalize_latents, err))
+        return false;
+    return true;
+}
+
 bool dpa_config_from(Config *c, DpaConfig *dc, Err *err)
 {
     memset(dc, 0, sizeof *dc);
@@ -224,6 +252,8 @@ bool dpa_config_from(Config *c, DpaConfig *dc, Err *err)
         return err_set(err, "%s: unknown enc_type '%s'", config_origin(c, "enc_type"), config_get(c, "enc_type"));
     if (!dpa_net_type_parse(config_get(c, "dec_type"), &a->dec_type))
         return err_set(err, "%s: unknown dec_type '%s'", config_origin(c, "dec_type"), config_get(c, "dec_type"));
+    if (!parse_block_options(c, a, err))
+        return false;
     if (!config_get_int_list(c, "enc_inner_dims", a->enc_dims, DPA_MAX_DIMS, &a->n_enc, err) ||
         !config_get_int_list(c, "dec_inner_dims", a->dec_dims, DPA_MAX_DIMS, &a->n_dec, err))
         return false;

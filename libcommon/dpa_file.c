@@ -146,7 +146,14 @@ bool dpa_file_save(const char *path, const Config *cfg, DpaModel *m, const DpaTr
     }
     free(text);
     trecord_fini(&rec);
-    ok = ok && (!state || write_state(w, state, err)) && params_save(dpa_model_params(m), w, err);
+    ok = ok && (!state || write_state(w, state, err));
+    if (ok && state && state->nlog > 0) {
+        trecord_init(&rec);
+        ok = trecord_meta_set(&rec, "kind", "log", err) &&
+             tstream_write_parts(w, TDTYPE_F64, 2, (int64_t[]){state->nlog, DPA_LOG_COLUMNS}, state->log, &rec, err);
+        trecord_fini(&rec);
+    }
+    ok = ok && params_save(dpa_model_params(m), w, err);
     if (ok && state && adam)
         ok = write_moments(w, "adam", params_block_floats(dpa_model_params(m)), adam, err);
     if (ok && state && state->ddis && state->ddis_adam)
@@ -235,6 +242,8 @@ bool dpa_file_load(const char *path, DpaModel *m, DpaTrainState *state, NNAdam *
     int64_t dblock = dp ? params_block_floats(dp) : 0;
     int dfound = 0;
     bool have_dm = false, have_dv = false;
+    double *log = NULL;
+    int64_t nlog = 0;
     TRecord rec;
     trecord_init(&rec);
     for (int64_t i = 0;; i++) {
@@ -253,6 +262,20 @@ bool dpa_file_load(const char *path, DpaModel *m, DpaTrainState *state, NNAdam *
         }
         const char *kind = trecord_meta_get(&rec, "kind");
         const char *name = trecord_meta_get(&rec, "name");
+        if (kind && strcmp(kind, "log") == 0) {
+            if (rec.dtype != TDTYPE_F64 || rec.ndim != 2 || rec.dims[1] != DPA_LOG_COLUMNS || log) {
+                err_set(err, "%s: the loss log record is damaged (f64 rows of %d expected, once)", tstream_name(r),
+                        DPA_LOG_COLUMNS);
+                goto done;
+            }
+            nlog = rec.dims[0];
+            if (state && nlog > 0) {
+                if (!(log = xmalloc_array((size_t)(nlog * DPA_LOG_COLUMNS), sizeof *log, err)))
+                    goto done;
+                memcpy(log, rec.data, (size_t)(nlog * DPA_LOG_COLUMNS) * sizeof *log);
+            }
+            continue;
+        }
         if (kind && strcmp(kind, "state") == 0) {
             if (state && !read_state(&rec, state, tstream_name(r), err))
                 goto done;
@@ -312,8 +335,14 @@ bool dpa_file_load(const char *path, DpaModel *m, DpaTrainState *state, NNAdam *
     }
     if (adam && state)
         adam->t = state->adam_t;
+    if (state) {
+        state->log = log;
+        state->nlog = log ? nlog : 0;
+        log = NULL;
+    }
     ok = true;
 done:
+    free(log);
     trecord_fini(&rec);
     tstream_close(r);
     return ok;

@@ -8,7 +8,7 @@
  * parameter (name=...). A checkpoint is a model file plus a kind=state
  * record (the schedule, sampler, Adam step count, the data's size and hash,
  * as metadata; doubles as their bit patterns in hexadecimal, so they
- * round-trip exactly) and
+ * round-trip exactly), the loss log so far (f64 (rows, 6), kind=log) and
  * the Adam moments (f32, name=adam.m / adam.v), so that training resumed
  * from it continues bit for bit. Adversarial runs add the discriminator's
  * parameters and Adam state (DpaTrainState.ddis); a model file keeps only
@@ -37,6 +37,11 @@
 #include "sampler.h"
 
 #define DPA_DISPLAY_IMAGES 4
+/* Columns of a loss-log row: iteration, stage (0 stab, 1 trns), resolution,
+ * progress, loss, images per second, then the adversarial terms (rec_loss,
+ * adv_loss, wass, norm, gp; zeros without a discriminator) (ad-train --log
+ * writes them as TSV, the last five for adversarial runs only). */
+#define DPA_LOG_COLUMNS 11
 
 /* What a checkpoint adds to a model. */
 typedef struct DpaTrainState {
@@ -54,6 +59,12 @@ typedef struct DpaTrainState {
      * them). Model files never hold them. */
     DpaModel *ddis;
     NNAdam *ddis_adam;
+    /* The loss log of the run so far (every log_every iterations), so that a
+     * resumed run's log and loss curve cover the whole training: nlog rows
+     * of DPA_LOG_COLUMNS doubles. dpa_file_save borrows it; dpa_file_load
+     * sets a new array the caller frees (NULL, 0 when the file has none). */
+    double *log;
+    int64_t nlog;
 } DpaTrainState;
 
 /* Reads the configuration record that starts a model file or checkpoint

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * dpa_model: the Deep Perceptual Autoencoder's encoder and decoder (spec
- * dpa-piad.md 1.2, 2, 3.1, 3.2, 3.4, 3.5, 3.7), for the residual9 and
- * residual18 families.
+ * dpa-piad.md 1.2, 2, 3.1-3.5, 3.7), for the residual9 and residual18
+ * families and the regular one (3.3, in dpa_model_regular.c); the encoder
+ * and the decoder may be of different families.
  *
  * Every module of every resolution the schedule visits is created once, in
  * one Params set: fromRGB (`enc.preprocess_res_R`) and toRGB
@@ -15,10 +16,21 @@
  * `enc.res_64.0.model.2.model.0.weight`, so PyTorch weights can be imported
  * by name (params_load).
  *
- * Initialisation (3.4), from the seeded Rng in declaration order: every conv
- * weight kaiming_normal(fan_out, leaky_relu a = 0.2); every bias torch's
- * default U(+-1/sqrt(fan_in)).
+ * Initialisation, from the seeded Rng in declaration order: every residual
+ * conv weight kaiming_normal(fan_out, leaky_relu a = 0.2) (3.4), every
+ * regular conv weight the ConvBlock's xavier_uniform with its activation's
+ * gain (1.1; with use_wscale then divided by its scale, 1.3); every bias
+ * torch's default U(+-1/sqrt(fan_in)).
  *
+ * Block options (dpa_arch.h): norm bn / in / pixel, pad_type, upsample_mode for
+ * every family where the original passes them (a norm layer or a
+ * ReflectionPad2d shifts the state-dict index of the convs after it, as in
+ * PyTorch); pool, use_wscale, use_mbstddev and normalize_latents for the
+ * regular family.
+ *
+ * AMBIGUOUS: torch's state dict of a BatchNorm2d also holds
+ * `num_batches_tracked`, an int64 counter used only when momentum is None
+ * (never here); it is not kept.
  * AMBIGUOUS: the original also builds fromRGB/toRGB for resolutions below
  * initial_image_res, which no stage uses; this model creates modules only
  * for resolutions initial_image_res .. max_image_res, so a model file holds
@@ -28,12 +40,10 @@
  * residual18 (its one block), and the latent_res > 1 block is named
  * `res_L` with the PreAct block's own keys (`res_8.model.1.model.0`).
  *
- * Not for: the regular family (3.3; no final configuration uses it:
- * dpa_model_new refuses it), training loops (dpa_train.h), losses (nn_loss.h).
+ * Not for: training loops (dpa_train.h), losses (nn_loss.h).
  * Thread safety: a DpaModel is used by one thread at a time (its Params
  * carry gradients). Ownership: the model owns its Params.
- * Errors: Err; an architecture dpa_arch_check refuses, or a family other
- * than residual9/residual18.
+ * Errors: Err; an architecture dpa_arch_check refuses.
  *
  *     DpaModel *m = dpa_model_new(nn_backend_cpu(), &cfg.arch, cfg.plan.initial_res, &err);
  *     dpa_model_init(m, seed);
@@ -74,7 +84,15 @@ void dpa_model_free(DpaModel *m);
 /* The paper's initialisation (3.4) from rng_init(seed). */
 void dpa_model_init(DpaModel *m, uint64_t seed);
 
-/* The parameters (borrowed; live as long as the model). */
+/* Training (the default, as a new torch module) or evaluation mode: with
+ * norm = bn, training normalises with the batch statistics and updates the
+ * running ones; evaluation (scoring) uses the running statistics. Other
+ * layers do not depend on the mode. */
+void dpa_model_set_training(DpaModel *m, bool training);
+
+/* The parameters (borrowed; live as long as the model). With norm = bn
+ * they include the running statistics (`.running_mean`, `.running_var`),
+ * which never get a gradient. */
 Params *dpa_model_params(DpaModel *m);
 const DpaArch *dpa_model_arch(const DpaModel *m);
 

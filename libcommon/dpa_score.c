@@ -37,6 +37,7 @@ DpaScorer *dpa_scorer_open(const char *model_path, const char *weights, Err *err
         !(s->g = nn_graph_new(nn_backend_cpu(), err)))
         goto fail;
     nn_graph_set_grad(s->g, false);
+    dpa_model_set_training(s->m, false); // evaluation mode (spec 7): batch norm's running statistics
     return s;
 fail:
     dpa_scorer_free(s);

@@ -76,8 +76,7 @@ typedef struct Run {
     int64_t *idx;
     int64_t max_batch;
     FILE *log;
-    int64_t *hist_iter;
-    double *hist_loss;
+    double *hist;        /* the loss log of the whole run: hist_n rows of DPA_LOG_COLUMNS */
     int64_t hist_n, hist_cap;
 } Run;
 
@@ -92,6 +91,8 @@ static bool save_checkpoint(Run *r, Err *err)
     r->st.ddis_adam = r->ddis ? &r->dadam : NULL;
     r->st.n_images = r->im.n;
     r->st.data_hash = r->im.hash;
+    r->st.log = r->hist;
+    r->st.nlog = r->hist_n;
     return dpa_file_save(r->o->checkpoint, r->cfg, r->m, &r->st, &r->adam, err);
 }
 
@@ -144,35 +145,55 @@ static bool write_samples(Run *r, Err *err)
     ok = ok && dpa_plot_grid(path, host, host + n * each, n, a->image_dim, r->pg.res, r->pg.res, err);
     free(host);
     if (ok && r->hist_n > 1) {
+        // The whole run's curve: a resumed run starts from the checkpoint's log.
+        int64_t *iters = xmalloc_array((size_t)r->hist_n, sizeof *iters, err);
+        double *losses = iters ? xmalloc_array((size_t)r->hist_n, sizeof *losses, err) : NULL;
+        ok = losses != NULL;
+        for (int64_t i = 0; ok && i < r->hist_n; i++) {
+            iters[i] = (int64_t)r->hist[i * DPA_LOG_COLUMNS];
+            losses[i] = r->hist[i * DPA_LOG_COLUMNS + 4];
+        }
         snprintf(path, sizeof path, "%s/loss.png", r->o->samples);
-        ok = dpa_plot_loss(path, r->hist_iter, r->hist_loss, r->hist_n, err);
+        ok = ok && dpa_plot_loss(path, iters, losses, r->hist_n, err);
+        free(iters);
+        free(losses);
     }
     return ok;
+}
+
+// One TSV line of the loss log from a row of DPA_LOG_COLUMNS; adversarial
+// runs add the discriminator's terms.
+static void print_log_row(FILE *f, const double *row, bool adversarial)
+{
+    fprintf(f, "%" PRId64 "\t%s\t%d\t%.9g\t%.9g\t%.1f", (int64_t)row[0], pg_stage_name(row[1] != 0 ? PG_TRNS : PG_STAB),
+            (int)row[2], row[3], row[4], row[5]);
+    if (adversarial)
+        fprintf(f, "\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g", row[6], row[7], row[8], row[9], row[10]);
+    fputc('\n', f);
 }
 
 static bool record_loss(Run *r, double loss, double images_per_s, Err *err)
 {
     if (r->hist_n == r->hist_cap) {
         int64_t cap = r->hist_cap ? 2 * r->hist_cap : 1024;
-        int64_t *it = xrealloc_array(r->hist_iter, (size_t)cap, sizeof *it, err);
-        if (!it)
+        double *h = xrealloc_array(r->hist, (size_t)(cap * DPA_LOG_COLUMNS), sizeof *h, err);
+        if (!h)
             return false;
-        r->hist_iter = it;
-        double *ls = xrealloc_array(r->hist_loss, (size_t)cap, sizeof *ls, err);
-        if (!ls)
-            return false;
-        r->hist_loss = ls;
+        r->hist = h;
         r->hist_cap = cap;
     }
-    r->hist_iter[r->hist_n] = r->pg.global_iter + 1;
-    r->hist_loss[r->hist_n++] = loss;
+    double *row = r->hist + r->hist_n++ * DPA_LOG_COLUMNS;
+    row[0] = (double)(r->pg.global_iter + 1);
+    row[1] = r->pg.stage == PG_TRNS;
+    row[2] = r->pg.res;
+    row[3] = r->pg.progress;
+    row[4] = loss;
+    row[5] = images_per_s;
+    const double adv[5] = {r->rec_part, r->adv_part, r->dterms.wass, r->dterms.norm, r->dterms.gp};
+    for (int k = 0; k < 5; k++)
+        row[6 + k] = r->ddis ? adv[k] : 0.0;
     if (r->log) {
-        fprintf(r->log, "%" PRId64 "\t%s\t%d\t%.9g\t%.9g\t%.1f", r->pg.global_iter + 1, pg_stage_name(r->pg.stage),
-                r->pg.res, r->pg.progress, loss, images_per_s);
-        if (r->ddis)
-            fprintf(r->log, "\t%.9g\t%.9g\t%.9g\t%.9g\t%.9g", r->rec_part, r->adv_part, r->dterms.wass,
-                    r->dterms.norm, r->dterms.gp);
-        fputc('\n', r->log);
+        print_log_row(r->log, row, r->ddis != NULL);
         if (fflush(r->log) != 0)
             return err_set(err, "%s: %s", r->o->log, strerror(errno));
     }
@@ -268,6 +289,10 @@ static bool setup(Run *r, Err *err)
             return false;
         if (!dpa_file_load(o->checkpoint, r->m, &r->st, &r->adam, err))
             return false;
+        // The log so far (rows up to the checkpoint's iteration) continues.
+        r->hist = r->st.log;
+        r->hist_n = r->hist_cap = r->st.nlog;
+        r->st.log = NULL;
         if (r->st.n_images != r->im.n || r->st.data_hash != r->im.hash)
             return err_set(err, "%s: the checkpoint was trained on other images (%" PRId64 " then, %" PRId64
                                 " now, or different pixels)", o->checkpoint, r->st.n_images, r->im.n);
@@ -304,11 +329,19 @@ static bool setup(Run *r, Err *err)
                 return false;
         }
     }
-    if (o->log && !(r->log = fopen(o->log, o->resume ? "a" : "w")))
+    // A resumed run rewrites the log from the checkpoint's rows: the file
+    // then covers every iteration once, even if the interrupted run had
+    // logged iterations after its last checkpoint, or had no --log.
+    if (o->log && !(r->log = fopen(o->log, "w")))
         return err_set(err, "%s: cannot open the log: %s", o->log, strerror(errno));
-    if (r->log && !o->resume)
+    if (r->log) {
         fprintf(r->log, "iteration\tstage\tresolution\tprogress\tloss\timages_per_s%s\n",
                 r->ddis ? "\trec_loss\tadv_loss\twass\tnorm\tgp" : "");
+        for (int64_t i = 0; i < r->hist_n; i++)
+            print_log_row(r->log, r->hist + i * DPA_LOG_COLUMNS, r->ddis != NULL);
+        if (fflush(r->log) != 0)
+            return err_set(err, "%s: %s", o->log, strerror(errno));
+    }
     return true;
 }
 
@@ -394,8 +427,11 @@ static bool loop(Run *r, Err *err)
         params_zero_grad(p);
         double total = 0;
         r->rec_part = r->adv_part = 0;
-        for (int64_t at = 0; at < bs && ok; at += MICRO_BATCH) {
-            int64_t n = bs - at < MICRO_BATCH ? bs - at : MICRO_BATCH;
+        // Batch norm's and the minibatch stddev layer's statistics span the
+        // whole batch.
+        const int64_t micro = dc->arch.use_mbstddev || dc->arch.norm == DPA_NORM_BN ? bs : MICRO_BATCH;
+        for (int64_t at = 0; at < bs && ok; at += micro) {
+            int64_t n = bs - at < micro ? bs - at : micro;
             NNVar *real, *rec = reconstruct(r->g, r->m, r->batch + (size_t)at * r->image_floats, n, r->pg.stage,
                                             r->pg.res, r->pg.progress, &real);
             NNVar *loss = dpa_losses_stage(r->g, &r->L, r->pg.stage, r->pg.res, r->pg.progress, real, rec);
@@ -479,8 +515,7 @@ bool dpa_train(Config *cfg, const DpaTrainOptions *o, Err *err)
     bool ok = setup(&r, err) && loop(&r, err);
     if (r.log && fclose(r.log) != 0 && ok)
         ok = err_set(err, "%s: %s", o->log, strerror(errno));
-    free(r.hist_iter);
-    free(r.hist_loss);
+    free(r.hist);
     free(r.batch);
     free(r.idx);
     free(r.cache);

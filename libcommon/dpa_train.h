@@ -16,7 +16,10 @@
  *
  * A step's batch is processed in parts of at most 32 images whose
  * parameter gradients accumulate (the batch mean of the loss is the sum of
- * the parts' means times their share), to bound the activation memory.
+ * the parts' means times their share), to bound the activation memory;
+ * with use_mbstddev or norm = bn in one part, since their statistics span
+ * the batch. As in the original, the sample grids are computed in training
+ * mode (spec 6.2: with bn they update the running statistics).
  *
  * Adam at a stage start covers every parameter of the model, not only the
  * stage's networks as in the original; this is the same computation: a
@@ -30,7 +33,8 @@
  * Files: the model (-o) at the end; a checkpoint (dpa_file.h) every
  * checkpoint_every iterations, at every stage switch and at the end, always
  * atomically; --resume continues from the checkpoint and reaches the same
- * final bytes as an uninterrupted run. A loss that is NaN, infinite or above
+ * final bytes as an uninterrupted run. The checkpoint keeps the loss log,
+ * so a resumed run's log and loss curve show every iteration once. A loss that is NaN, infinite or above
  * 1e6 (the original's limit) stops training before the parameters change,
  * with an error naming the iteration; the last checkpoint stays as it was.
  *
@@ -58,8 +62,9 @@ typedef struct DpaTrainOptions {
     const char *model;      /* the final model file ("-": stdout) */
     const char *checkpoint; /* the checkpoint file */
     bool resume;            /* continue from the checkpoint */
-    const char *log;        /* TSV of losses, or NULL */
-    const char *samples;    /* folder for reconstruction grids and the loss curve, or NULL */
+    const char *log;        /* TSV of losses, or NULL; written from the start, on resume with the
+                               checkpoint's rows first, so it covers the whole run */
+    const char *samples;    /* folder for reconstruction grids and the whole run's loss curve, or NULL */
     const char *weights;    /* VGG weights file or folder, or NULL (search) */
     int64_t stop_after;     /* > 0: stop after this many iterations of this run (checkpoint kept) */
     bool progress;          /* progress line on stderr */

@@ -211,6 +211,16 @@ NNVar *nn_sqrt(NNGraph *g, NNVar *x);
 NNVar *nn_batchnorm2d(NNGraph *g, NNVar *x, NNVar *weight, NNVar *bias, float *running_mean,
                       float *running_var, bool training, float momentum, float eps);
 
+/* Normalisations of the progressive-GAN family (spec dpa-piad.md 1.1, 1.3),
+ * x (N, C, H, W): PixelNormLayer x / sqrt(mean over C of x^2 + 1e-8);
+ * InstanceNorm2d without affine parameters (biased variance, eps);
+ * MinibatchStdDevLayer, which appends one channel filled with the mean over
+ * (C, H, W) of the batch standard deviation sqrt(var over N + 1e-8)
+ * -> (N, C+1, H, W). */
+NNVar *nn_pixel_norm(NNGraph *g, NNVar *x);
+NNVar *nn_instance_norm(NNGraph *g, NNVar *x, float eps);
+NNVar *nn_minibatch_stddev(NNGraph *g, NNVar *x);
+
 /* a + b, a - b, alpha*x + beta*y (same shapes). */
 NNVar *nn_add(NNGraph *g, NNVar *a, NNVar *b);
 NNVar *nn_sub(NNGraph *g, NNVar *a, NNVar *b);

@@ -140,6 +140,22 @@ typedef struct NNBackend {
                                const float *mean, const float *invstd, const float *weight, bool training,
                                int64_t N, int64_t C, int64_t HW, bool acc);
 
+    /* ---- normalisations of the progressive-GAN family (spec dpa-piad.md 1.1, 1.3) ---- */
+    /* out (N, C, HW) = x / sqrt(mean over C of x^2 + 1e-8) (PixelNormLayer) */
+    void (*pixel_norm_forward)(float *out, const float *x, int64_t N, int64_t C, int64_t HW);
+    void (*pixel_norm_backward)(float *dx, const float *dout, const float *x, int64_t N, int64_t C, int64_t HW,
+                                bool acc);
+    /* out (NC, HW) = (x - mean) / sqrt(biased var + eps) per plane (InstanceNorm2d, affine False) */
+    void (*instance_norm_forward)(float *out, const float *x, float eps, int64_t NC, int64_t HW);
+    void (*instance_norm_backward)(float *dx, const float *dout, const float *x, float eps, int64_t NC, int64_t HW,
+                                   bool acc);
+    /* MinibatchStdDevLayer: sigma (C, HW) = sqrt(mean over N of (x - mean over N)^2 + 1e-8) is saved;
+     * out (N, C+1, HW) = x, then one channel filled with the mean of sigma */
+    void (*mbstd_forward)(float *out, float *sigma, const float *x, int64_t N, int64_t C, int64_t HW);
+    /* dx (N, C, HW) (+)= dout's first C channels + (sum of its last channel) / (C HW) * d sigma / dx */
+    void (*mbstd_backward)(float *dx, const float *dout, const float *x, const float *sigma, int64_t N, int64_t C,
+                           int64_t HW, bool acc);
+
     /* ---- softmax cross-entropy over logits (N, K), labels (N) ---- */
     /* loss (N) per sample; prob (N, K) saved softmax for the backward */
     void (*softmax_ce_forward)(float *loss, float *prob, const float *logits, const int32_t *labels, int64_t N,

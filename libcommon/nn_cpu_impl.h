@@ -79,6 +79,15 @@ void nn_cpu_batchnorm_forward(float *out, float *mean, float *invstd, float *run
 void nn_cpu_batchnorm_backward(float *dx, float *dweight, float *dbias, const float *dout, const float *x,
                                const float *mean, const float *invstd, const float *weight, bool training,
                                int64_t N, int64_t C, int64_t HW, bool acc);
+void nn_cpu_pixel_norm_forward(float *out, const float *x, int64_t N, int64_t C, int64_t HW);
+void nn_cpu_pixel_norm_backward(float *dx, const float *dout, const float *x, int64_t N, int64_t C, int64_t HW,
+                                bool acc);
+void nn_cpu_instance_norm_forward(float *out, const float *x, float eps, int64_t NC, int64_t HW);
+void nn_cpu_instance_norm_backward(float *dx, const float *dout, const float *x, float eps, int64_t NC, int64_t HW,
+                                   bool acc);
+void nn_cpu_mbstd_forward(float *out, float *sigma, const float *x, int64_t N, int64_t C, int64_t HW);
+void nn_cpu_mbstd_backward(float *dx, const float *dout, const float *x, const float *sigma, int64_t N, int64_t C,
+                           int64_t HW, bool acc);
 void nn_cpu_softmax_ce_forward(float *loss, float *prob, const float *logits, const int32_t *labels, int64_t N,
                                int64_t K);
 void nn_cpu_softmax_ce_backward(float *dlogits, const float *dloss, const float *prob, const int32_t *labels,

@@ -4,8 +4,8 @@
  *
  * The model is chosen by --model (dpa) and described by a configuration:
  * --config FILE (key = value lines, see pipelines/configs/ and
- * --help-config), then flags that override single keys (--set key=value,
- * --lr, --iters, --batch-size, --seed). Writes the model as a tensor stream
+ * --help-config), then flags that override keys (--set key=value, --lr,
+ * --iters (every stage's count), --batch-size, --seed). Writes the model as a tensor stream
  * (-o, atomically), checkpoints for --resume, a loss log and sample images.
  *
  *     ad-train --config pipelines/configs/camelyon16/dpa-wo_pg.conf -o dpa.ts train.ts
@@ -35,14 +35,16 @@ static const CliOption options[] = {
     {"set", 's', CLI_STRING, &opt.set_help, NULL, "KEY=VALUE", "set one configuration key (repeatable; wins over --config)"},
     {"lr", 0, CLI_DOUBLE, &opt.lr, &opt.lr_given, "X", "learning rate (the key lr)"},
     {"iters", 0, CLI_INT, &opt.iters, &opt.iters_given, "N",
-     "iterations of every stage (the keys stab_iters and trns_iters; per-resolution keys still win)"},
+     "N iterations in every stage: replaces stab_iters, trns_iters and all their .RES keys (see below)"},
     {"batch-size", 0, CLI_INT, &opt.batch, &opt.batch_given, "N", "images per step (the key batch_size)"},
     {"output", 'o', CLI_STRING, &opt.out, NULL, "MODEL.ts", "write the trained model here (default: stdout)"},
     {"checkpoint", 0, CLI_STRING, &opt.checkpoint, &opt.checkpoint_given, "FILE",
      "checkpoint file (default: MODEL.ckpt.ts beside -o; none when the model goes to stdout)"},
     {"resume", 'r', CLI_FLAG, &opt.resume, NULL, NULL, "continue from the checkpoint (same configuration and images)"},
     {"stop-after", 0, CLI_INT, &opt.stop_after, NULL, "N", "stop after N iterations of this run, keeping the checkpoint"},
-    {"log", 'l', CLI_STRING, &opt.log, NULL, "FILE", "append losses to this TSV (iteration, stage, resolution, ...; adversarial runs add the discriminator's terms)"},
+    {"log", 'l', CLI_STRING, &opt.log, NULL, "FILE",
+     "write losses to this TSV (iteration, stage, resolution, ...; adversarial runs add the discriminator's terms); "
+     "with --resume, the whole run's"},
     {"samples", 0, CLI_STRING, &opt.samples, NULL, "DIR",
      "write input/reconstruction grids and the loss curve (PNG) here every sample_every iterations"},
     {"weights", 'w', CLI_STRING, &opt.weights, NULL, "PATH",
@@ -65,7 +67,10 @@ static const CliSpec spec = {
     .notes = "Images: u8 (C, H, W) records; the configuration's transforms (crop, flips, equalize, grey, resize,\n"
              "pad) must turn them into image_dim x max_image_res x max_image_res. Every problem with the\n"
              "configuration, the images or the checkpoint is reported before training starts. A loss that\n"
-             "becomes NaN, infinite or larger than 1e6 stops training (exit 1); the last checkpoint is kept.",
+             "becomes NaN, infinite or larger than 1e6 stops training (exit 1); the last checkpoint is kept.\n"
+             "--iters N gives every stage N iterations, whatever the configuration says per resolution: a wo_pg\n"
+             "configuration runs its one stab stage N times, a pg one runs stab, trns, stab, ... N times each (the\n"
+             "final stage may run N+1: the original's float64 progress test, spec 4.2).",
 };
 
 static void print_schema(void)
@@ -75,6 +80,26 @@ static void print_schema(void)
         printf("  %-20s %-12s %s%s%s%s\n", k->name, config_type_name(k->type), k->help,
                k->default_value ? " (default " : "", k->default_value ? k->default_value : "",
                k->default_value ? ")" : "");
+}
+
+// --iters N: every stage's count, the per-resolution keys included (they
+// would otherwise win over stab_iters/trns_iters, spec 4.1).
+static bool set_iters(Config *c, int64_t n, Err *err)
+{
+    char num[32];
+    snprintf(num, sizeof num, "%lld", (long long)n);
+    if (!config_set(c, "stab_iters", num, "--iters", err) || !config_set(c, "trns_iters", num, "--iters", err))
+        return false;
+    for (size_t i = 0; i < config_count(c); i++) {
+        const char *key = config_key_at(c, i);
+        if (strncmp(key, "stab_iters.", 11) != 0 && strncmp(key, "trns_iters.", 11) != 0)
+            continue;
+        char name[128];
+        snprintf(name, sizeof name, "%s", key); // config_set may move the key's storage
+        if (!config_set(c, name, num, "--iters", err))
+            return false;
+    }
+    return true;
 }
 
 int main(int argc, char **argv)
@@ -130,6 +155,8 @@ int main(int argc, char **argv)
         return cli_usage_error("--model %s: the models ad-train knows are: dpa", opt.model);
     if (opt.stop_after < 0)
         return cli_usage_error("--stop-after must be positive");
+    if (opt.iters_given && opt.iters < 1)
+        return cli_usage_error("--iters must be positive");
 
     Err err = {0};
     Config *c = config_new(&err);
@@ -155,11 +182,8 @@ int main(int argc, char **argv)
         if (!config_set(c, "lr", num, "--lr", &err))
             goto out;
     }
-    if (opt.iters_given) {
-        snprintf(num, sizeof num, "%lld", (long long)opt.iters);
-        if (!config_set(c, "stab_iters", num, "--iters", &err) || !config_set(c, "trns_iters", num, "--iters", &err))
-            goto out;
-    }
+    if (opt.iters_given && !set_iters(c, opt.iters, &err))
+        goto out;
     if (opt.batch_given) {
         snprintf(num, sizeof num, "%lld", (long long)opt.batch);
         if (!config_set(c, "batch_size", num, "--batch-size", &err))

@@ -301,6 +301,21 @@ static NNVar *b_batchnorm(NNGraph *g, NNVar **in, void *ctx)
         bn_rm[c] = 0.1f * (float)c, bn_rv[c] = 1.0f + 0.5f * (float)c;
     return nn_batchnorm2d(g, in[0], in[1], in[2], bn_rm, bn_rv, training, 0.1f, 1e-5f);
 }
+static NNVar *b_pixel_norm(NNGraph *g, NNVar **in, void *ctx)
+{
+    (void)ctx;
+    return nn_pixel_norm(g, in[0]);
+}
+static NNVar *b_instance_norm(NNGraph *g, NNVar **in, void *ctx)
+{
+    (void)ctx;
+    return nn_instance_norm(g, in[0], 1e-5f);
+}
+static NNVar *b_mbstd(NNGraph *g, NNVar **in, void *ctx)
+{
+    (void)ctx;
+    return nn_minibatch_stddev(g, in[0]);
+}
 static NNVar *b_l1(NNGraph *g, NNVar **in, void *ctx)
 {
     (void)ctx;
@@ -432,6 +447,10 @@ static void test_grad_reduce_norm(void **state)
         {"softmax_ce", 1, {2}, {{3, 5}}, {0}, 0, 0, false, b_softmax_ce, NULL, 0, 0},
         {"batchnorm_train", 3, {4, 1, 1}, {SHAPE4(3, 3, 2, 3), {3}, {3}}, {0}, 0, 0, false, b_batchnorm, &training, 0, 0},
         {"batchnorm_eval", 3, {4, 1, 1}, {SHAPE4(3, 3, 2, 3), {3}, {3}}, {0}, 0, 0, false, b_batchnorm, NULL, 0, 0},
+        // Inputs in [0.5, 1.5]: near a zero pixel vector the curvature exceeds the step.
+        {"pixel_norm", 1, {4}, {SHAPE4(2, 3, 2, 3)}, {0}, 0, 1, false, b_pixel_norm, NULL, 0, 0},
+        {"instance_norm", 1, {4}, {SHAPE4(2, 3, 3, 3)}, {0}, 0, 0, false, b_instance_norm, NULL, 0, 0},
+        {"minibatch_stddev", 1, {4}, {SHAPE4(3, 2, 2, 3)}, {0}, 0, 0, false, b_mbstd, NULL, 0, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         check_grad(&cases[i]);

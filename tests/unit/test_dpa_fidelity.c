@@ -61,9 +61,9 @@
 /* Parameter gradients of the networks' backward seeded with the reference's
  * d loss / d rec: the requirement asks 1e-4; measured 4.6e-6 (both modes),
  * torch 4.8e-6. A flipped leaky-ReLU gate in the DPA networks would cost
- * ~2% (one did on the pure-noise batches of an earlier fixture design, for
- * PyTorch float32 and the C engine alike); on these fixtures none is
- * within rounding of zero. */
+ * ~2% of a bias gradient, a cancelling sum (one flips, for PyTorch float32
+ * and the C engine alike, at step 2 with make_fixtures.py's pure noise()
+ * batches); in these fixtures neither flips one. */
 #define SEEDED_GRAD_BOUND 2e-5
 
 /* d loss / d rec and the unseeded parameter gradients cannot meet 1e-4 in

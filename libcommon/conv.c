@@ -70,15 +70,29 @@ bool conv_algo_supported(const ConvShape *s, ConvPass pass, ConvAlgo algo)
     }
 }
 
+// Set by conv_set_precise; read on every choice, so atomic.
+static bool precise;
+
+void conv_set_precise(bool on)
+{
+    __atomic_store_n(&precise, on, __ATOMIC_RELEASE);
+}
+
+bool conv_precise(void)
+{
+    return __atomic_load_n(&precise, __ATOMIC_ACQUIRE);
+}
+
 // Narrow layers (16 channels or fewer on either side of the pass) go direct:
 // a GEMM summing over so few channels is bound by memory, not arithmetic.
-// Wide 3x3 stride-1 layers go Winograd; everything else GEMM.
+// Wide 3x3 stride-1 layers go Winograd unless conv_set_precise(true);
+// everything else GEMM.
 ConvAlgo conv_algo_choose(const ConvShape *s, ConvPass pass)
 {
     bool narrow = s->C <= 16 || s->OC <= 16;
     if (narrow && conv_direct_supported(s, pass))
         return CONV_ALGO_DIRECT;
-    if (!narrow && conv_winograd_supported(s, pass))
+    if (!narrow && !conv_precise() && conv_winograd_supported(s, pass))
         return CONV_ALGO_WINOGRAD;
     return CONV_ALGO_GEMM;
 }

@@ -116,6 +116,16 @@ bool conv_algo_supported(const ConvShape *s, ConvPass pass, ConvAlgo algo);
  * (never AUTO or REF). */
 ConvAlgo conv_algo_choose(const ConvShape *s, ConvPass pass);
 
+/* Precise convolutions, for the whole process: with on, conv_algo_choose
+ * never picks WINOGRAD (GEMM instead: ~1e-6 relative error instead of
+ * ~6e-6, and more multiplications on the wide 3x3 layers). Off by
+ * default. Weights
+ * prepared while it was off are ignored while it is on (conv_prepared_bytes
+ * is 0 then). Set it before running kernels: not synchronised with running
+ * ones. */
+void conv_set_precise(bool on);
+bool conv_precise(void);
+
 /* The entry points above with the algorithm forced; algo must be supported
  * (conv_algo_supported), else the call falls back to GEMM. The workspace of
  * conv_workspace_bytes serves every algorithm. */

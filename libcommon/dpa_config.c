@@ -67,6 +67,7 @@ const ConfigKey dpa_schema[] = {
     {"checkpoint_every", CONFIG_INT, "1000", "iterations between checkpoints"},
     {"sample_every", CONFIG_INT, "1000", "iterations between reconstruction grids"},
     {"log_every", CONFIG_INT, "10", "iterations between loss log lines"},
+    {"precise_conv", CONFIG_BOOL, "false", "no Winograd convolutions: ~5x smaller rounding errors, slower"},
     {0},
 };
 
@@ -325,7 +326,8 @@ bool dpa_config_from(Config *c, DpaConfig *dc, Err *err)
         return err_set(err, "%s: vgg must be vgg19 or vgg19-normalised, not '%s'", config_origin(c, "vgg"), dc->vgg);
     if (!config_get_int(c, "checkpoint_every", &dc->checkpoint_every, err) ||
         !config_get_int(c, "sample_every", &dc->sample_every, err) ||
-        !config_get_int(c, "log_every", &dc->log_every, err))
+        !config_get_int(c, "log_every", &dc->log_every, err) ||
+        !config_get_bool(c, "precise_conv", &dc->precise_conv, err))
         return false;
 #undef GET_INT
     return true;

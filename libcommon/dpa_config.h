@@ -98,6 +98,7 @@ typedef struct DpaConfig {
     int64_t checkpoint_every;  /* iterations between checkpoints */
     int64_t sample_every;      /* iterations between reconstruction grids */
     int64_t log_every;         /* iterations between loss log lines */
+    bool precise_conv;         /* conv_set_precise for the whole run (conv.h) */
 } DpaConfig;
 
 /* "l1", "l2", "perceptual", "relative_perceptual_L1", "compose". */

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "conv.h"
 #include "dpa_adversarial.h"
 #include "dpa_data.h"
 #include "dpa_file.h"
@@ -211,6 +212,8 @@ static bool setup(Run *r, Err *err)
     if (strcmp(model, "dpa") != 0)
         return err_set(err, "%s: model %s: this trainer trains dpa", config_origin(r->cfg, "model"), model);
     const DpaConfig *dc = &r->dc;
+    // Engine-wide, and before any convolution runs (or weights are prepared).
+    conv_set_precise(dc->precise_conv);
     r->train_spec = dpa_transform_spec(dc, true);
     r->test_spec = dpa_transform_spec(dc, false);
     if (!(r->m = dpa_model_new(nn_backend_cpu(), &dc->arch, dc->plan.initial_res, err)))

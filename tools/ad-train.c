@@ -5,7 +5,8 @@
  * The model is chosen by --model (dpa) and described by a configuration:
  * --config FILE (key = value lines, see pipelines/configs/ and
  * --help-config), then flags that override keys (--set key=value, --lr,
- * --iters (every stage's count), --batch-size, --seed). Writes the model as a tensor stream
+ * --iters (every stage's count), --batch-size, --seed, --precise-conv).
+ * Writes the model as a tensor stream
  * (-o, atomically), checkpoints for --resume, a loss log and sample images.
  *
  *     ad-train --config pipelines/configs/camelyon16/dpa-wo_pg.conf -o dpa.ts train.ts
@@ -26,7 +27,7 @@ static struct {
     const char *model, *config, *set_help, *out, *checkpoint, *log, *samples, *weights;
     double lr;
     int64_t iters, batch, stop_after;
-    bool resume, help_config, lr_given, iters_given, batch_given, checkpoint_given, quiet;
+    bool resume, help_config, lr_given, iters_given, batch_given, checkpoint_given, quiet, precise_conv;
 } opt = {.model = "dpa", .out = "-"};
 
 static const CliOption options[] = {
@@ -49,6 +50,8 @@ static const CliOption options[] = {
      "write input/reconstruction grids and the loss curve (PNG) here every sample_every iterations"},
     {"weights", 'w', CLI_STRING, &opt.weights, NULL, "PATH",
      "VGG19 weights file or folder (default: $ADKIT_WEIGHTS, ./weights, ../shared/weights)"},
+    {"precise-conv", 0, CLI_FLAG, &opt.precise_conv, NULL, NULL,
+     "no Winograd convolutions (the key precise_conv): ~5x smaller rounding errors, slower"},
     {"help-config", 0, CLI_FLAG, &opt.help_config, NULL, NULL, "list the configuration keys and exit"},
     {"quiet", 'q', CLI_FLAG, &opt.quiet, NULL, NULL, "no summary line at the end"},
     {0},
@@ -189,6 +192,8 @@ int main(int argc, char **argv)
         if (!config_set(c, "batch_size", num, "--batch-size", &err))
             goto out;
     }
+    if (opt.precise_conv && !config_set(c, "precise_conv", "true", "--precise-conv", &err))
+        goto out;
     if (common.seed_given) {
         snprintf(num, sizeof num, "%llu", (unsigned long long)common.seed);
         if (!config_set(c, "seed", num, "--seed", &err))

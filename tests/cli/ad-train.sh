@@ -40,6 +40,14 @@ cmp -s "$T/a.ts" "$T/c.ts" && fail "another seed gave the same model"
 ad-train -q --config "$T/tiny.conf" --seed 5 --checkpoint "$T/x.ckpt" -o - "$T/train.ts" > "$T/d.ts" || fail "stdout"
 same_file "$T/a.ts" "$T/d.ts"
 ok "model on stdout"
+ad-train -q --config "$T/tiny.conf" --seed 5 --precise-conv --stop-after 2 -o "$T/p.ts" "$T/train.ts" ||
+  fail "--precise-conv"
+grep -aq '^precise_conv=true$' "$T/p.ckpt.ts" || fail "--precise-conv is not in the checkpoint's configuration"
+expect_fail 1 "another configuration.*precise_conv" ad-train -q --config "$T/tiny.conf" --seed 5 --resume \
+  -o "$T/p.ts" "$T/train.ts"
+ad-train -q --config "$T/tiny.conf" --seed 5 --set precise_conv=true --resume -o "$T/p.ts" "$T/train.ts" ||
+  fail "resume with precise_conv = true"
+ok "--precise-conv is the configuration key precise_conv"
 
 # Resume: interrupted runs continue to the same final bytes.
 ad-train -q --config "$T/pg.conf" -o "$T/full.ts" "$T/train.ts" || fail "pg full"

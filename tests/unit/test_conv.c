@@ -4,7 +4,7 @@
  * double-accumulating reference loops, over many shapes (kernel 1/3/4,
  * stride 1/2, padding 0..3, 1..64 channels, odd sizes, batch 1..4); plus
  * bit-for-bit repeatability across runs and thread counts, accumulation of
- * the parameter gradients, and shape validation.
+ * the parameter gradients, the precise switch, and shape validation.
  *
  * Error measure: max |fast - ref| / max |ref| over the tensor (normwise, as
  * elementwise relative error is meaningless at outputs that cancel to ~0).
@@ -326,6 +326,61 @@ static void test_prepared(void **state)
     }
 }
 
+/* conv_set_precise: never Winograd, GEMM instead (bit for bit the forced
+ * GEMM results), weights prepared before the switch are ignored, narrow
+ * layers keep DIRECT, and switching back restores Winograd. */
+static void test_precise(void **state)
+{
+    (void)state;
+    static const Case wide = {3, 32, 13, 13, 40, 3, 1, 1}, narrow = {2, 4, 16, 16, 4, 3, 1, 1};
+    Buffers b, n;
+    buffers_init(&b, &wide, 70);
+    buffers_init(&n, &narrow, 71);
+    const ConvShape *s = &b.s;
+    size_t no = n_out(s), ni = n_inp(s), fb = conv_prepared_bytes(s, CONV_PASS_FORWARD),
+           bb = conv_prepared_bytes(s, CONV_PASS_BACKWARD_INPUT);
+    assert_false(conv_precise());
+    assert_int_equal(conv_algo_choose(s, CONV_PASS_FORWARD), CONV_ALGO_WINOGRAD);
+    assert_int_equal(conv_algo_choose(s, CONV_PASS_BACKWARD_INPUT), CONV_ALGO_WINOGRAD);
+    assert_true(fb > 0 && bb > 0);
+    void *pf = malloc(fb), *pb = malloc(bb);
+    float *gemm_out = malloc(no * sizeof(float)), *gemm_dinp = malloc(ni * sizeof(float));
+    float *out2 = malloc(no * sizeof(float)), *dinp2 = malloc(ni * sizeof(float));
+    assert_true(pf && pb && gemm_out && gemm_dinp && out2 && dinp2);
+    conv_weights_prepare(pf, b.weight, s, CONV_PASS_FORWARD);
+    conv_weights_prepare(pb, b.weight, s, CONV_PASS_BACKWARD_INPUT);
+    conv2d_forward_cpu_algo(gemm_out, b.inp, b.weight, b.bias, s, b.ws, CONV_ALGO_GEMM);
+    conv2d_backward_input_cpu_algo(gemm_dinp, b.dout, b.weight, s, b.ws, CONV_ALGO_GEMM);
+
+    conv_set_precise(true);
+    assert_true(conv_precise());
+    for (int pass = 0; pass < CONV_PASS_COUNT; pass++)
+        assert_int_equal(conv_algo_choose(s, (ConvPass)pass), CONV_ALGO_GEMM);
+    assert_int_equal(conv_algo_choose(&n.s, CONV_PASS_FORWARD), CONV_ALGO_DIRECT);
+    assert_int_equal(conv_prepared_bytes(s, CONV_PASS_FORWARD), 0);
+    assert_int_equal(conv_prepared_bytes(s, CONV_PASS_BACKWARD_INPUT), 0);
+    conv2d_forward_cpu(b.out, b.inp, b.weight, b.bias, s, b.ws);
+    conv2d_forward_prepared_cpu(out2, b.inp, b.weight, pf, b.bias, s, b.ws);
+    conv2d_backward_input_cpu(b.dinp, b.dout, b.weight, s, b.ws);
+    conv2d_backward_input_prepared_cpu(dinp2, b.dout, b.weight, pb, s, b.ws);
+    assert_memory_equal(b.out, gemm_out, no * sizeof(float));
+    assert_memory_equal(out2, gemm_out, no * sizeof(float));
+    assert_memory_equal(b.dinp, gemm_dinp, ni * sizeof(float));
+    assert_memory_equal(dinp2, gemm_dinp, ni * sizeof(float));
+
+    conv_set_precise(false);
+    assert_int_equal(conv_algo_choose(s, CONV_PASS_FORWARD), CONV_ALGO_WINOGRAD);
+    assert_int_equal(conv_prepared_bytes(s, CONV_PASS_FORWARD), fb);
+    free(pf);
+    free(pb);
+    free(gemm_out);
+    free(gemm_dinp);
+    free(out2);
+    free(dinp2);
+    buffers_fini(&b);
+    buffers_fini(&n);
+}
+
 static void test_shape_validation(void **state)
 {
     (void)state;
@@ -358,6 +413,7 @@ int main(void)
         cmocka_unit_test(test_against_reference),
         cmocka_unit_test(test_repeatable),
         cmocka_unit_test(test_prepared),
+        cmocka_unit_test(test_precise),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -79,6 +79,7 @@
 
 #include "conv.h"
 #include "err.h"
+#include "nn_arena.h"
 #include "nn_backend.h"
 #include "tensor.h"
 
@@ -130,6 +131,24 @@ void nn_graph_free(NNGraph *g);
 void nn_graph_reset(NNGraph *g);
 /* Turns recording for backward on (default) or off (evaluation). */
 void nn_graph_set_grad(NNGraph *g, bool enabled);
+/* Off (default): every var's gradient stays readable after a backward.
+ * On: the gradient of an op's output is given back to the arena as soon as
+ * that op's backward has used it, as torch does for non-leaf tensors; only
+ * parameters and leaves keep theirs. For training loops, whose peak memory
+ * it lowers by about the size of the activations. */
+void nn_graph_set_free_grads(NNGraph *g, bool on);
+
+/* Forgetting part of a step: vars made after the mark, and their memory,
+ * are gone after the rewind (the tape is cut back too). For intermediate
+ * values nothing will differentiate through: compute, copy the results
+ * into vars made before the mark, rewind. */
+typedef struct NNGraphMark {
+    NNArenaMark dev, host;
+    int64_t ntape;
+} NNGraphMark;
+NNGraphMark nn_graph_mark(const NNGraph *g);
+void nn_graph_rewind(NNGraph *g, NNGraphMark m);
+
 /* The back end (borrowed). */
 const NNBackend *nn_graph_backend(const NNGraph *g);
 /* True while no op has failed; otherwise copies the message into err. */

@@ -89,8 +89,10 @@ static void backward_input_into(NNGraph *g, NNVar *target, const float *dout, co
         return;
     const void *pw = nn_impl_prepared_weight(g, w, s, CONV_PASS_BACKWARD_INPUT);
     g->be->conv2d_backward_input_prepared(dst, dout, dout_mask, w->value.data, pw, s, ws);
-    if (acc)
+    if (acc) {
         g->be->scale_acc(d, 1.0f, dst, target->value.numel, true);
+        nn_impl_scratch_release(g, dst, (size_t)target->value.numel * sizeof(float));
+    }
 }
 
 // The weight kernel accumulates; a fresh (non-parameter) buffer is zeroed first.
@@ -118,6 +120,8 @@ static void conv_backward(NNGraph *g, NNVar *v)
     if (!dw || err_is_set(&g->err))
         return;
     g->be->conv2d_backward_weight(dw, db, v->grad, x->value.data, s, ws);
+    if (!need_w)
+        nn_impl_scratch_release(g, dw, (size_t)w->value.numel * sizeof(float));
 }
 
 // v = relu(conv): the ReLU's mask (v > 0) goes into the backward-input's
@@ -177,8 +181,10 @@ static void conv_bi_backward(NNGraph *g, NNVar *v)
             return;
         const void *pw = nn_impl_prepared_weight(g, w, s, CONV_PASS_FORWARD);
         g->be->conv2d_forward_prepared(dst, v->grad, w->value.data, pw, NULL, false, s, ws);
-        if (acc)
+        if (acc) {
             g->be->scale_acc(d, 1.0f, dst, dout->value.numel, true);
+            nn_impl_scratch_release(g, dst, (size_t)dout->value.numel * sizeof(float));
+        }
     }
     if (nn_impl_needs(w)) {
         float *dw = accumulating_target(g, w);

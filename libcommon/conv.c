@@ -104,36 +104,46 @@ static ConvAlgo resolve(const ConvShape *s, ConvPass pass, ConvAlgo algo)
     return conv_algo_supported(s, pass, algo) ? algo : CONV_ALGO_GEMM;
 }
 
+// max(x, 0) in place, for the algorithms without a fused epilogue.
+static void relu_inplace(float *x, int64_t n)
+{
+#pragma omp parallel for schedule(static) if (n > CONV_PAR_MIN)
+    for (int64_t i = 0; i < n; i++)
+        x[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
 // The plain and prepared entry points share these; prepared is only
 // passed with the algorithm conv_algo_choose picks, which it was made for.
 static void forward_dispatch(float *out, const float *inp, const float *weight, const float *prepared,
-                             const float *bias, const ConvShape *s, void *workspace, ConvAlgo algo)
+                             const float *bias, bool relu, const ConvShape *s, void *workspace, ConvAlgo algo)
 {
     switch (resolve(s, CONV_PASS_FORWARD, algo)) {
     case CONV_ALGO_REF:
         conv_ref_forward(out, inp, weight, bias, s);
         break;
     case CONV_ALGO_WINOGRAD:
-        conv_winograd_forward(out, inp, weight, prepared, bias, s, workspace);
-        break;
+        conv_winograd_forward(out, inp, weight, prepared, bias, relu, s, workspace);
+        return;
     case CONV_ALGO_DIRECT:
-        conv_direct_forward(out, inp, weight, bias, s, workspace);
-        break;
+        conv_direct_forward(out, inp, weight, bias, relu, s, workspace);
+        return;
     default:
         conv_gemm_forward(out, inp, weight, bias, s, workspace);
         break;
     }
+    if (relu)
+        relu_inplace(out, s->N * s->OC * s->OH * s->OW);
 }
 
-static void backward_input_dispatch(float *dinp, const float *dout, const float *weight, const float *prepared,
-                                    const ConvShape *s, void *workspace, ConvAlgo algo)
+static void backward_input_dispatch(float *dinp, const float *dout, const float *dout_mask, const float *weight,
+                                    const float *prepared, const ConvShape *s, void *workspace, ConvAlgo algo)
 {
     switch (resolve(s, CONV_PASS_BACKWARD_INPUT, algo)) {
     case CONV_ALGO_REF:
         conv_ref_backward_input(dinp, dout, weight, s);
         break;
     case CONV_ALGO_WINOGRAD:
-        conv_winograd_backward_input(dinp, dout, weight, prepared, s, workspace);
+        conv_winograd_backward_input(dinp, dout, dout_mask, weight, prepared, s, workspace);
         break;
     case CONV_ALGO_DIRECT:
         conv_direct_backward_input(dinp, dout, weight, s, workspace);
@@ -147,13 +157,13 @@ static void backward_input_dispatch(float *dinp, const float *dout, const float 
 void conv2d_forward_cpu_algo(float *out, const float *inp, const float *weight, const float *bias,
                              const ConvShape *s, void *workspace, ConvAlgo algo)
 {
-    forward_dispatch(out, inp, weight, NULL, bias, s, workspace, algo);
+    forward_dispatch(out, inp, weight, NULL, bias, false, s, workspace, algo);
 }
 
 void conv2d_backward_input_cpu_algo(float *dinp, const float *dout, const float *weight, const ConvShape *s,
                                     void *workspace, ConvAlgo algo)
 {
-    backward_input_dispatch(dinp, dout, weight, NULL, s, workspace, algo);
+    backward_input_dispatch(dinp, dout, NULL, weight, NULL, s, workspace, algo);
 }
 
 size_t conv_prepared_bytes(const ConvShape *s, ConvPass pass)
@@ -170,17 +180,23 @@ void conv_weights_prepare(void *prepared, const float *weight, const ConvShape *
 }
 
 void conv2d_forward_prepared_cpu(float *out, const float *inp, const float *weight, const void *prepared,
-                                 const float *bias, const ConvShape *s, void *workspace)
+                                 const float *bias, bool relu, const ConvShape *s, void *workspace)
 {
-    forward_dispatch(out, inp, weight, conv_prepared_bytes(s, CONV_PASS_FORWARD) ? prepared : NULL, bias, s,
+    forward_dispatch(out, inp, weight, conv_prepared_bytes(s, CONV_PASS_FORWARD) ? prepared : NULL, bias, relu, s,
                      workspace, CONV_ALGO_AUTO);
 }
 
-void conv2d_backward_input_prepared_cpu(float *dinp, const float *dout, const float *weight,
+bool conv_backward_input_masks(const ConvShape *s)
+{
+    return conv_algo_choose(s, CONV_PASS_BACKWARD_INPUT) == CONV_ALGO_WINOGRAD;
+}
+
+void conv2d_backward_input_prepared_cpu(float *dinp, const float *dout, const float *dout_mask, const float *weight,
                                         const void *prepared, const ConvShape *s, void *workspace)
 {
-    backward_input_dispatch(dinp, dout, weight, conv_prepared_bytes(s, CONV_PASS_BACKWARD_INPUT) ? prepared : NULL,
-                            s, workspace, CONV_ALGO_AUTO);
+    backward_input_dispatch(dinp, dout, dout_mask, weight,
+                            conv_prepared_bytes(s, CONV_PASS_BACKWARD_INPUT) ? prepared : NULL, s, workspace,
+                            CONV_ALGO_AUTO);
 }
 
 void conv2d_backward_weight_cpu_algo(float *dweight, float *dbias, const float *dout, const float *inp,

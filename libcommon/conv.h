@@ -148,7 +148,7 @@ void conv2d_backward_weight_cpu_algo(float *dweight, float *dbias, const float *
  *     size_t nb = conv_prepared_bytes(&s, CONV_PASS_FORWARD);
  *     void *pw = nb ? malloc(nb) : NULL;
  *     if (pw) conv_weights_prepare(pw, weight, &s, CONV_PASS_FORWARD);
- *     conv2d_forward_prepared_cpu(out, inp, weight, pw, bias, &s, ws);
+ *     conv2d_forward_prepared_cpu(out, inp, weight, pw, bias, false, &s, ws);
  */
 
 /* Bytes of the prepared form of weight (OC, C, KH, KW) for this pass (the
@@ -162,10 +162,18 @@ void conv_weights_prepare(void *prepared, const float *weight, const ConvShape *
 
 /* conv2d_forward_cpu and conv2d_backward_input_cpu with the weight's
  * prepared form for this pass (NULL: prepare nothing, transform on the fly,
- * as the plain entry points). */
+ * as the plain entry points), and fused ReLU steps:
+ *   relu       the forward writes max(conv + bias, 0), bit for bit what a
+ *              separate x > 0 ? x : 0 pass gives (NaN -> 0), without a
+ *              second pass over the output;
+ *   dout_mask  NULL, or (N, OC, OH, OW): the backward-input takes dout *
+ *              (dout_mask > 0), the gradient through a ReLU whose output is
+ *              dout_mask, without materialising it. Only where
+ *              conv_backward_input_masks(s) is true. */
 void conv2d_forward_prepared_cpu(float *out, const float *inp, const float *weight, const void *prepared,
-                                 const float *bias, const ConvShape *s, void *workspace);
-void conv2d_backward_input_prepared_cpu(float *dinp, const float *dout, const float *weight,
+                                 const float *bias, bool relu, const ConvShape *s, void *workspace);
+bool conv_backward_input_masks(const ConvShape *s);
+void conv2d_backward_input_prepared_cpu(float *dinp, const float *dout, const float *dout_mask, const float *weight,
                                         const void *prepared, const ConvShape *s, void *workspace);
 
 /* Name of the vector instruction set the fast kernels use: "avx512",

@@ -27,6 +27,10 @@
 #define VZERO() _mm256_setzero_ps()
 #define VFMA(a, b, c) _mm256_fmadd_ps((a), (b), (c))
 #define VADD(a, b) _mm256_add_ps((a), (b))
+#define VSUB(a, b) _mm256_sub_ps((a), (b))
+#define VMUL(a, b) _mm256_mul_ps((a), (b))
+// max_ps returns its second operand when the first is NaN or both are zero.
+#define VMAX0(a) _mm256_max_ps((a), _mm256_setzero_ps())
 #define DIR_OB 4
 #define WG_MR 6
 #define WG_NV 2

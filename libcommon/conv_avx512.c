@@ -28,6 +28,10 @@
 #define VZERO() _mm512_setzero_ps()
 #define VFMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
 #define VADD(a, b) _mm512_add_ps((a), (b))
+#define VSUB(a, b) _mm512_sub_ps((a), (b))
+#define VMUL(a, b) _mm512_mul_ps((a), (b))
+// max_ps returns its second operand when the first is NaN or both are zero.
+#define VMAX0(a) _mm512_max_ps((a), _mm512_setzero_ps())
 #define DIR_OB 8
 #define WG_MR 12
 #define WG_NV 2

@@ -87,14 +87,16 @@ typedef struct GemmJob {
 /* One set of kernels per instruction set. */
 typedef struct ConvKernels {
     const char *isa;
-    /* out (N, OC, OH, OW) from inp (N, C, H, W), U and bias (OC or NULL);
-     * v, m: scratch of the sizes above. */
-    void (*winograd_run)(float *out, const float *inp, const float *u, const float *bias, const WgGeom *g,
-                         float *v, float *m);
+    /* out (N, OC, OH, OW) from inp (N, C, H, W), U and bias (OC or NULL),
+     * then max(out, 0) with relu; with in_mask (N, C, H, W) non-NULL the
+     * input is read as inp * (in_mask > 0) (a ReLU's backward fused into
+     * the backward-input); v, m: scratch of the sizes above. */
+    void (*winograd_run)(float *out, const float *inp, const float *in_mask, const float *u, const float *bias,
+                         bool relu, const WgGeom *g, float *v, float *m);
     /* out (n_images, OC, OH, OW) from padded planes (n_images, C) and
-     * weight (OC, C, K, K). */
-    void (*direct_run)(float *out, const float *inpad, const float *w, const float *bias, const DirGeom *g,
-                       int64_t n_images);
+     * weight (OC, C, K, K), then max(out, 0) with relu. */
+    void (*direct_run)(float *out, const float *inpad, const float *w, const float *bias, bool relu,
+                       const DirGeom *g, int64_t n_images);
     /* dw_acc (OC, C, K, K) += correlation of flat dout planes (n_images, OC)
      * with padded input planes (n_images, C). */
     void (*direct_wgrad_run)(double *dw_acc, const float *dflat, const float *inpad, const DirGeom *g,
@@ -116,13 +118,14 @@ size_t conv_winograd_workspace_floats(const ConvShape *s);
 size_t conv_winograd_prepared_floats(const ConvShape *s, ConvPass pass);
 void conv_winograd_prepare(float *u, const float *weight, const ConvShape *s, ConvPass pass);
 void conv_winograd_forward(float *out, const float *inp, const float *weight, const float *u, const float *bias,
-                           const ConvShape *s, float *ws);
-void conv_winograd_backward_input(float *dinp, const float *dout, const float *weight, const float *u,
-                                  const ConvShape *s, float *ws);
+                           bool relu, const ConvShape *s, float *ws);
+void conv_winograd_backward_input(float *dinp, const float *dout, const float *dout_mask, const float *weight,
+                                  const float *u, const ConvShape *s, float *ws);
 
 bool conv_direct_supported(const ConvShape *s, ConvPass pass);
 size_t conv_direct_workspace_floats(const ConvShape *s);
-void conv_direct_forward(float *out, const float *inp, const float *weight, const float *bias, const ConvShape *s,
+void conv_direct_forward(float *out, const float *inp, const float *weight, const float *bias, bool relu,
+                         const ConvShape *s,
                          float *ws);
 void conv_direct_backward_input(float *dinp, const float *dout, const float *weight, const ConvShape *s,
                                 float *ws);

@@ -20,6 +20,9 @@
 #define VZERO() 0.0f
 #define VFMA(a, b, c) ((a) * (b) + (c))
 #define VADD(a, b) ((a) + (b))
+#define VSUB(a, b) ((a) - (b))
+#define VMUL(a, b) ((a) * (b))
+#define VMAX0(a) ((a) > 0.0f ? (a) : 0.0f)
 #define DIR_OB 8
 #define WG_MR 12
 #define WG_NV 2

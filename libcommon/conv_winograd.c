@@ -138,8 +138,8 @@ void conv_winograd_prepare(float *u, const float *weight, const ConvShape *s, Co
 
 // The workspace keeps room for U at its start either way, so its layout
 // (and the V, M buffers' alignment) is the same with a prepared U.
-static void run(float *out, const float *inp, const float *weight, const float *u_ready, const float *bias,
-                const WgGeom *g, bool flip, float *ws)
+static void run(float *out, const float *inp, const float *in_mask, const float *weight, const float *u_ready,
+                const float *bias, bool relu, const WgGeom *g, bool flip, float *ws)
 {
     float *u = ws, *v = u + 36 * g->OCp * g->C, *m = v + 36 * g->C * g->sp;
     if (u_ready)
@@ -149,21 +149,21 @@ static void run(float *out, const float *inp, const float *weight, const float *
     // Tile columns past the last tile of a block are multiplied but never
     // read back; zeroing them keeps every value finite.
     memset(v, 0, (size_t)(36 * g->C * g->sp) * sizeof *v);
-    conv_kernels()->winograd_run(out, inp, u, bias, g, v, m);
+    conv_kernels()->winograd_run(out, inp, in_mask, u, bias, relu, g, v, m);
 }
 
 void conv_winograd_forward(float *out, const float *inp, const float *weight, const float *u, const float *bias,
-                           const ConvShape *s, float *ws)
+                           bool relu, const ConvShape *s, float *ws)
 {
     WgGeom g;
     pass_geom(&g, s, CONV_PASS_FORWARD);
-    run(out, inp, weight, u, bias, &g, false, ws);
+    run(out, inp, NULL, weight, u, bias, relu, &g, false, ws);
 }
 
-void conv_winograd_backward_input(float *dinp, const float *dout, const float *weight, const float *u,
-                                  const ConvShape *s, float *ws)
+void conv_winograd_backward_input(float *dinp, const float *dout, const float *dout_mask, const float *weight,
+                                  const float *u, const ConvShape *s, float *ws)
 {
     WgGeom g;
     pass_geom(&g, s, CONV_PASS_BACKWARD_INPUT);
-    run(dinp, dout, weight, u, NULL, &g, true, ws);
+    run(dinp, dout, dout_mask, weight, u, NULL, false, &g, true, ws);
 }

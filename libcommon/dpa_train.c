@@ -233,6 +233,7 @@ static bool setup(Run *r, Err *err)
         return false;
     if (!(r->g = nn_graph_new(nn_backend_cpu(), err)))
         return false;
+    nn_graph_set_free_grads(r->g, true); // only parameter gradients are read
     if (!nn_adam_init(&r->adam, dpa_model_params(r->m), dc->lr, 0.9, 0.999, 1e-8, err))
         return false;
     r->adam_ready = true;

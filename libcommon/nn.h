@@ -79,6 +79,7 @@
 
 #include "conv.h"
 #include "err.h"
+#include "nn_arena.h"
 #include "nn_backend.h"
 #include "tensor.h"
 
@@ -130,6 +131,24 @@ void nn_graph_free(NNGraph *g);
 void nn_graph_reset(NNGraph *g);
 /* Turns recording for backward on (default) or off (evaluation). */
 void nn_graph_set_grad(NNGraph *g, bool enabled);
+/* Off (default): every var's gradient stays readable after a backward.
+ * On: the gradient of an op's output is given back to the arena as soon as
+ * that op's backward has used it, as torch does for non-leaf tensors; only
+ * parameters and leaves keep theirs. For training loops, whose peak memory
+ * it lowers by about the size of the activations. */
+void nn_graph_set_free_grads(NNGraph *g, bool on);
+
+/* Forgetting part of a step: vars made after the mark, and their memory,
+ * are gone after the rewind (the tape is cut back too). For intermediate
+ * values nothing will differentiate through: compute, copy the results
+ * into vars made before the mark, rewind. */
+typedef struct NNGraphMark {
+    NNArenaMark dev, host;
+    int64_t ntape;
+} NNGraphMark;
+NNGraphMark nn_graph_mark(const NNGraph *g);
+void nn_graph_rewind(NNGraph *g, NNGraphMark m);
+
 /* The back end (borrowed). */
 const NNBackend *nn_graph_backend(const NNGraph *g);
 /* True while no op has failed; otherwise copies the message into err. */
@@ -179,6 +198,11 @@ bool nn_grad(NNGraph *g, NNVar *out, NNVar *const *wrt, int nwrt, NNVar **grads,
 /* torch.nn.Conv2d: x (N, C, H, W), w (OC, C, KH, KW), b (OC) or NULL;
  * zero padding pad on every side. -> (N, OC, OH, OW) */
 NNVar *nn_conv2d(NNGraph *g, NNVar *x, NNVar *w, NNVar *b, int stride, int pad);
+/* nn_relu(nn_conv2d(...)) as one op, the same values and gradients bit for
+ * bit, without keeping the pre-activation: half the activation memory and
+ * two fewer passes over it (the VGG19 extractor's layers). No
+ * create_graph (double) backward. */
+NNVar *nn_conv2d_relu(NNGraph *g, NNVar *x, NNVar *w, NNVar *b, int stride, int pad);
 /* torch.nn.Linear: x (N, K), w (O, K), b (O) or NULL -> (N, O). */
 NNVar *nn_linear(NNGraph *g, NNVar *x, NNVar *w, NNVar *b);
 /* ReflectionPad2d(pad): (N, C, H, W) -> (N, C, H+2pad, W+2pad); pad < H, W. */

@@ -9,6 +9,12 @@
  * allocate nothing and touch memory that is already mapped (PyTorch loses
  * time re-faulting fresh pages every step).
  *
+ * Within a step, memory can come back early: a block released with
+ * nn_arena_release serves the next request of the same size, and a rewind
+ * to a mark forgets everything allocated after it (a forward pass whose
+ * intermediates are not needed). The merged block is sized by the largest
+ * span of the chunks a step used, so reused memory lowers it.
+ *
  * Memory comes from the alloc/free pair given at creation (a back end's
  * device memory, or host malloc for tape nodes). Not thread-safe.
  * Allocations are 64-byte aligned and not initialised.
@@ -35,10 +41,24 @@ NNArena *nn_arena_new(void *(*alloc)(size_t bytes), void (*free_fn)(void *p), Er
  * reset. NULL with "out of memory allocating N bytes" on failure. */
 void *nn_arena_alloc(NNArena *a, size_t bytes, Err *err);
 
+/* Gives back one allocation of bytes (the size it was asked with) for
+ * reuse by a later request of the same size in this step. */
+void nn_arena_release(NNArena *a, void *p, size_t bytes);
+
+/* A position to rewind to: allocations made after it are forgotten (and
+ * blocks released before the rewind stay unused until the reset). */
+typedef struct NNArenaMark {
+    int chunk;
+    size_t used, bumped, in_use;
+} NNArenaMark;
+NNArenaMark nn_arena_mark(const NNArena *a);
+void nn_arena_rewind(NNArena *a, NNArenaMark m);
+
 /* Releases every allocation (and merges chunks, see above). */
 void nn_arena_reset(NNArena *a);
 
-/* The largest number of bytes in use at once since creation. */
+/* The largest number of bytes in use at once since creation (released and
+ * rewound blocks not counted). */
 size_t nn_arena_high_water(const NNArena *a);
 
 /* Number of chunks held (1 in steady state). */

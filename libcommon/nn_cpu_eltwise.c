@@ -65,6 +65,11 @@ void nn_cpu_relu_backward(float *restrict dinp, const float *restrict dout, cons
     }
 }
 
+void nn_cpu_relu_mask(float *restrict x, const float *restrict out, int64_t n)
+{
+    NN_CPU_FOR(n, i, n, x[i] = out[i] > 0.0f ? x[i] : 0.0f;);
+}
+
 void nn_cpu_tanh_forward(float *restrict out, const float *restrict inp, int64_t n)
 {
     NN_CPU_FOR(n, i, n, out[i] = tanhf(inp[i]););

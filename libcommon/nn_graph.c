@@ -60,6 +60,23 @@ void nn_graph_set_grad(NNGraph *g, bool enabled)
     g->grad_enabled = enabled;
 }
 
+void nn_graph_set_free_grads(NNGraph *g, bool on)
+{
+    g->free_grads = on;
+}
+
+NNGraphMark nn_graph_mark(const NNGraph *g)
+{
+    return (NNGraphMark){nn_arena_mark(g->dev), nn_arena_mark(g->host), g->ntape};
+}
+
+void nn_graph_rewind(NNGraph *g, NNGraphMark m)
+{
+    nn_arena_rewind(g->dev, m.dev);
+    nn_arena_rewind(g->host, m.host);
+    g->ntape = m.ntape;
+}
+
 const NNBackend *nn_graph_backend(const NNGraph *g)
 {
     return g->be;
@@ -114,6 +131,11 @@ void *nn_impl_scratch(NNGraph *g, size_t bytes)
     if (err_is_set(&g->err))
         return NULL;
     return nn_arena_alloc(g->dev, bytes, &g->err);
+}
+
+void nn_impl_scratch_release(NNGraph *g, void *p, size_t bytes)
+{
+    nn_arena_release(g->dev, p, bytes);
 }
 
 void *nn_impl_workspace(NNGraph *g, size_t bytes)
@@ -300,8 +322,13 @@ static bool run_backward(NNGraph *g, NNVar *out, const float *seed_host, Err *er
     g->be->upload(seed, seed_host ? seed_host : &one, seed_host ? out->value.numel : 1);
     for (int64_t i = out->id; i >= 0; i--) {
         NNVar *v = g->tape[i];
-        if (v->grad && v->requires_grad && v->op && v->op->backward)
+        if (v->grad && v->requires_grad && v->op && v->op->backward) {
             v->op->backward(g, v);
+            if (g->free_grads && !v->is_param) {
+                nn_arena_release(g->dev, v->grad, (size_t)v->value.numel * sizeof(float));
+                v->grad = NULL;
+            }
+        }
         if (err_is_set(&g->err))
             break;
     }

@@ -44,6 +44,7 @@ struct NNGraph {
     NNVar **tape;        /* ntape nodes in creation order; capacity kept across steps */
     int64_t ntape, tape_cap;
     bool grad_enabled;
+    bool free_grads;     /* release intermediate gradients once used (nn_graph_set_free_grads) */
     Err err;             /* sticky: the first failure of this step */
     void *workspace;     /* shared convolution scratch, workspace_bytes, device */
     size_t workspace_bytes;
@@ -70,6 +71,8 @@ float *nn_impl_grad_target(NNGraph *g, NNVar *v, bool *acc);
 
 /* Arena memory on the device for the current step. NULL on failure. */
 void *nn_impl_scratch(NNGraph *g, size_t bytes);
+/* Gives a scratch block (of bytes, as asked) back for reuse in this step. */
+void nn_impl_scratch_release(NNGraph *g, void *p, size_t bytes);
 
 /* The graph's shared convolution scratch, grown to at least bytes. */
 void *nn_impl_workspace(NNGraph *g, size_t bytes);

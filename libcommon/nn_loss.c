@@ -147,6 +147,40 @@ static NNVar *layer_term(NNGraph *g, const NNPerceptualLoss *pl, NNVar *fx, NNVa
     return map ? nn_mean_channels(g, d) : nn_mean_per_sample(g, d);
 }
 
+// The wanted taps of img. When nothing differentiates through img (the
+// real image in training, both images in evaluation) only the taps are
+// kept: they go into vars made first, and the forward's intermediates are
+// rewound, so the peak memory holds one VGG19 forward less.
+static bool features(NNGraph *g, const NNPerceptualLoss *pl, NNVar *img, NNVar **f, Err *e)
+{
+    if (img->requires_grad)
+        return vgg_forward(g, pl->vgg, img, pl->want, f, e);
+    for (int t = 0; t < VGG_TAP_COUNT; t++) {
+        if (!pl->want[t])
+            continue;
+        int64_t shape[4] = {img->value.shape[0], vgg_tap_channels((VggTap)t), img->value.shape[2],
+                            img->value.shape[3]};
+        // Each 2x2 max-pool before the tap floors the size.
+        for (int k = vgg_tap_downscale((VggTap)t); k > 1; k /= 2)
+            shape[2] /= 2, shape[3] /= 2;
+        if (!(f[t] = nn_impl_node(g, NULL, 4, shape, NULL, 0, NULL)))
+            return nn_graph_ok(g, e);
+    }
+    NNVar *tmp[VGG_TAP_COUNT] = {NULL};
+    NNGraphMark mark = nn_graph_mark(g);
+    bool ok = vgg_forward(g, pl->vgg, img, pl->want, tmp, e);
+    for (int t = 0; ok && t < VGG_TAP_COUNT; t++)
+        if (pl->want[t]) {
+            if (!tensor_same_shape(&tmp[t]->value, &f[t]->value)) {
+                ok = err_set(e, "vgg: tap %s has an unexpected shape", vgg_tap_name((VggTap)t));
+                break;
+            }
+            g->be->copy(f[t]->value.data, tmp[t]->value.data, f[t]->value.numel);
+        }
+    nn_graph_rewind(g, mark);
+    return ok;
+}
+
 NNVar *nn_perceptual_loss(NNGraph *g, const NNPerceptualLoss *pl, NNVar *real, NNVar *rec, NNReduction red)
 {
     const bool map = red == NN_REDUCE_PIXELWISE;
@@ -160,7 +194,7 @@ NNVar *nn_perceptual_loss(NNGraph *g, const NNPerceptualLoss *pl, NNVar *real, N
     NNVar *X = vgg_preprocess(g, pl->vgg, real), *Y = vgg_preprocess(g, pl->vgg, rec);
     NNVar *fx[VGG_TAP_COUNT] = {NULL}, *fy[VGG_TAP_COUNT] = {NULL};
     Err e = {0};
-    if (!vgg_forward(g, pl->vgg, X, pl->want, fx, &e) || !vgg_forward(g, pl->vgg, Y, pl->want, fy, &e))
+    if (!features(g, pl, X, fx, &e) || !features(g, pl, Y, fy, &e))
         return nn_impl_fail(g, "perceptual_loss", "%s", e.msg);
     NNVar *total = NULL;
     double wsum = 0;

@@ -19,11 +19,28 @@ static void conv_bi_backward(NNGraph *g, NNVar *v);
 static void reshape_backward(NNGraph *g, NNVar *v);
 static void reshape_grad_graph(NNGraph *g, NNVar *v, NNVar *gout, const bool *need, NNVar **gin);
 
+static void conv_relu_backward(NNGraph *g, NNVar *v);
+
 static const NNOpDef conv_def = {"conv2d", conv_backward, conv_grad_graph};
+static const NNOpDef conv_relu_def = {"conv2d_relu", conv_relu_backward, NULL};
 static const NNOpDef conv_bi_def = {"conv2d_backward_input", conv_bi_backward, NULL};
 static const NNOpDef reshape_def = {"reshape", reshape_backward, reshape_grad_graph};
 
+static NNVar *conv_node(NNGraph *g, const NNOpDef *def, NNVar *x, NNVar *w, NNVar *b, int stride, int pad,
+                        bool relu);
+
 NNVar *nn_conv2d(NNGraph *g, NNVar *x, NNVar *w, NNVar *b, int stride, int pad)
+{
+    return conv_node(g, &conv_def, x, w, b, stride, pad, false);
+}
+
+NNVar *nn_conv2d_relu(NNGraph *g, NNVar *x, NNVar *w, NNVar *b, int stride, int pad)
+{
+    return conv_node(g, &conv_relu_def, x, w, b, stride, pad, true);
+}
+
+static NNVar *conv_node(NNGraph *g, const NNOpDef *def, NNVar *x, NNVar *w, NNVar *b, int stride, int pad,
+                        bool relu)
 {
     NNVar *in[3] = {x, w, b};
     if (!nn_impl_inputs_ok(g, in, b ? 3 : 2))
@@ -43,7 +60,7 @@ NNVar *nn_conv2d(NNGraph *g, NNVar *x, NNVar *w, NNVar *b, int stride, int pad)
                          tw->shape[3], stride, pad, &e))
         return nn_impl_fail(g, "conv2d", "%s", e.msg);
     int64_t shape[4] = {s.N, s.OC, s.OH, s.OW};
-    NNVar *v = nn_impl_node(g, &conv_def, 4, shape, in, b ? 3 : 2, NULL);
+    NNVar *v = nn_impl_node(g, def, 4, shape, in, b ? 3 : 2, NULL);
     if (!v)
         return NULL;
     v->a.conv = s;
@@ -51,12 +68,14 @@ NNVar *nn_conv2d(NNGraph *g, NNVar *x, NNVar *w, NNVar *b, int stride, int pad)
     if (!ws && g->workspace_bytes == 0 && err_is_set(&g->err))
         return NULL;
     const void *pw = nn_impl_prepared_weight(g, w, &s, CONV_PASS_FORWARD);
-    g->be->conv2d_forward_prepared(v->value.data, tx->data, tw->data, pw, b ? b->value.data : NULL, &s, ws);
+    g->be->conv2d_forward_prepared(v->value.data, tx->data, tw->data, pw, b ? b->value.data : NULL, relu, &s, ws);
     return v;
 }
 
-// dinp of a convolution into target, assigning or adding.
-static void backward_input_into(NNGraph *g, NNVar *target, const float *dout, const NNVar *w, const ConvShape *s)
+// dinp of a convolution into target, assigning or adding; dout_mask: see
+// conv2d_backward_input_prepared.
+static void backward_input_into(NNGraph *g, NNVar *target, const float *dout, const float *dout_mask,
+                                const NNVar *w, const ConvShape *s)
 {
     bool acc;
     float *d = nn_impl_grad_target(g, target, &acc);
@@ -69,9 +88,11 @@ static void backward_input_into(NNGraph *g, NNVar *target, const float *dout, co
     if (err_is_set(&g->err))
         return;
     const void *pw = nn_impl_prepared_weight(g, w, s, CONV_PASS_BACKWARD_INPUT);
-    g->be->conv2d_backward_input_prepared(dst, dout, w->value.data, pw, s, ws);
-    if (acc)
+    g->be->conv2d_backward_input_prepared(dst, dout, dout_mask, w->value.data, pw, s, ws);
+    if (acc) {
         g->be->scale_acc(d, 1.0f, dst, target->value.numel, true);
+        nn_impl_scratch_release(g, dst, (size_t)target->value.numel * sizeof(float));
+    }
 }
 
 // The weight kernel accumulates; a fresh (non-parameter) buffer is zeroed first.
@@ -89,7 +110,7 @@ static void conv_backward(NNGraph *g, NNVar *v)
     NNVar *x = v->in[0], *w = v->in[1], *b = v->nin > 2 ? v->in[2] : NULL;
     const ConvShape *s = &v->a.conv;
     if (nn_impl_needs(x))
-        backward_input_into(g, x, v->grad, w, s);
+        backward_input_into(g, x, v->grad, NULL, w, s);
     const bool need_w = nn_impl_needs(w), need_b = b && nn_impl_needs(b);
     if (!need_w && !need_b)
         return;
@@ -99,6 +120,23 @@ static void conv_backward(NNGraph *g, NNVar *v)
     if (!dw || err_is_set(&g->err))
         return;
     g->be->conv2d_backward_weight(dw, db, v->grad, x->value.data, s, ws);
+    if (!need_w)
+        nn_impl_scratch_release(g, dw, (size_t)w->value.numel * sizeof(float));
+}
+
+// v = relu(conv): the ReLU's mask (v > 0) goes into the backward-input's
+// reading of v->grad where the back end fuses it, else v->grad (this node's
+// own buffer, read by nothing else) is masked in place first.
+static void conv_relu_backward(NNGraph *g, NNVar *v)
+{
+    NNVar *x = v->in[0], *w = v->in[1], *b = v->nin > 2 ? v->in[2] : NULL;
+    const bool params = nn_impl_needs(w) || (b && nn_impl_needs(b));
+    if (!params && nn_impl_needs(x) && g->be->conv_backward_input_masks(&v->a.conv)) {
+        backward_input_into(g, x, v->grad, v->value.data, w, &v->a.conv);
+        return;
+    }
+    g->be->relu_mask(v->grad, v->value.data, v->value.numel);
+    conv_backward(g, v);
 }
 
 static void conv_grad_graph(NNGraph *g, NNVar *v, NNVar *gout, const bool *need, NNVar **gin)
@@ -123,7 +161,7 @@ NNVar *nn_impl_conv2d_backward_input(NNGraph *g, NNVar *dout, NNVar *w, const Co
     if (err_is_set(&g->err))
         return NULL;
     const void *pw = nn_impl_prepared_weight(g, w, s, CONV_PASS_BACKWARD_INPUT);
-    g->be->conv2d_backward_input_prepared(v->value.data, dout->value.data, w->value.data, pw, s, ws);
+    g->be->conv2d_backward_input_prepared(v->value.data, dout->value.data, NULL, w->value.data, pw, s, ws);
     return v;
 }
 
@@ -142,9 +180,11 @@ static void conv_bi_backward(NNGraph *g, NNVar *v)
         if (!dst || err_is_set(&g->err))
             return;
         const void *pw = nn_impl_prepared_weight(g, w, s, CONV_PASS_FORWARD);
-        g->be->conv2d_forward_prepared(dst, v->grad, w->value.data, pw, NULL, s, ws);
-        if (acc)
+        g->be->conv2d_forward_prepared(dst, v->grad, w->value.data, pw, NULL, false, s, ws);
+        if (acc) {
             g->be->scale_acc(d, 1.0f, dst, dout->value.numel, true);
+            nn_impl_scratch_release(g, dst, (size_t)dout->value.numel * sizeof(float));
+        }
     }
     if (nn_impl_needs(w)) {
         float *dw = accumulating_target(g, w);

@@ -229,12 +229,18 @@ bool vgg_forward(NNGraph *g, const Vgg *v, NNVar *x, const bool *want, NNVar **o
     int t = 0;
     for (int b = 0, i = 0; b < 5 && t <= last; b++) {
         for (int j = 0; j < block_convs[b] && t <= last; j++, i++) {
-            NNVar *c = nn_conv2d(g, h, params_var(p, v->w[i]), params_var(p, v->b[i]), 1, 1);
-            if (want[t])
-                out[t] = c;
-            if (++t > last)
-                break;
-            h = nn_relu(g, c);
+            // Conv and ReLU as one op unless the pre-activation is a tap.
+            if (!want[t] && t + 1 <= last) {
+                h = nn_conv2d_relu(g, h, params_var(p, v->w[i]), params_var(p, v->b[i]), 1, 1);
+                t++;
+            } else {
+                NNVar *c = nn_conv2d(g, h, params_var(p, v->w[i]), params_var(p, v->b[i]), 1, 1);
+                if (want[t])
+                    out[t] = c;
+                if (++t > last)
+                    break;
+                h = nn_relu(g, c);
+            }
             if (want[t])
                 out[t] = h;
             t++;

@@ -275,9 +275,10 @@ static void test_prepared(void **state)
 {
     (void)state;
     static const Case cases[] = {
-        {3, 32, 13, 13, 40, 3, 1, 1}, {2, 24, 9, 9, 20, 3, 1, 2}, {2, 4, 16, 16, 4, 3, 1, 1}, {2, 32, 9, 9, 32, 4, 2, 1},
+        {3, 32, 13, 13, 40, 3, 1, 1}, {2, 24, 9, 9, 20, 3, 1, 2},  {2, 4, 16, 16, 4, 3, 1, 1},
+        {2, 32, 9, 9, 32, 4, 2, 1},   {2, 24, 6, 70, 20, 3, 1, 1},
     };
-    static const bool prepares[] = {true, true, false, false};
+    static const bool prepares[] = {true, true, false, false, true};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         Buffers b;
         buffers_init(&b, &cases[i], 80 + i);
@@ -295,12 +296,36 @@ static void test_prepared(void **state)
         float *out2 = malloc(no * sizeof(float)), *dinp2 = malloc(ni * sizeof(float));
         conv2d_forward_cpu(b.out, b.inp, b.weight, b.bias, s, b.ws);
         conv2d_backward_input_cpu(b.dinp, b.dout, b.weight, s, b.ws);
-        conv2d_forward_prepared_cpu(out2, b.inp, b.weight, pf, b.bias, s, b.ws);
-        conv2d_backward_input_prepared_cpu(dinp2, b.dout, b.weight, pb, s, b.ws);
+        conv2d_forward_prepared_cpu(out2, b.inp, b.weight, pf, b.bias, false, s, b.ws);
+        conv2d_backward_input_prepared_cpu(dinp2, b.dout, NULL, b.weight, pb, s, b.ws);
         if (memcmp(out2, b.out, no * sizeof(float)) != 0)
             fail_msg("%s: prepared forward differs", case_str(&cases[i]));
         if (memcmp(dinp2, b.dinp, ni * sizeof(float)) != 0)
             fail_msg("%s: prepared backward-input differs", case_str(&cases[i]));
+        // The fused ReLU: the same bits as a separate x > 0 ? x : 0 pass.
+        conv2d_forward_prepared_cpu(out2, b.inp, b.weight, pf, b.bias, true, s, b.ws);
+        size_t positive = 0;
+        for (size_t k = 0; k < no; k++) {
+            float want = b.out[k] > 0.0f ? b.out[k] : 0.0f;
+            if (memcmp(&out2[k], &want, sizeof want) != 0)
+                fail_msg("%s: fused ReLU differs at %zu: %g, want %g", case_str(&cases[i]), k, out2[k], want);
+            positive += want > 0.0f;
+        }
+        assert_true(positive > no / 4 && positive < no * 3 / 4);
+        // The fused ReLU mask of the backward-input: the same bits as
+        // masking dout first; b.out (about half positive) is the mask.
+        assert_int_equal(conv_backward_input_masks(s), prepares[i]);
+        if (conv_backward_input_masks(s)) {
+            float *masked = malloc(no * sizeof(float)), *dinp3 = malloc(ni * sizeof(float));
+            for (size_t k = 0; k < no; k++)
+                masked[k] = b.out[k] > 0.0f ? b.dout[k] : 0.0f;
+            conv2d_backward_input_prepared_cpu(dinp2, masked, NULL, b.weight, pb, s, b.ws);
+            conv2d_backward_input_prepared_cpu(dinp3, b.dout, b.out, b.weight, pb, s, b.ws);
+            if (memcmp(dinp2, dinp3, ni * sizeof(float)) != 0)
+                fail_msg("%s: masked backward-input differs", case_str(&cases[i]));
+            free(masked);
+            free(dinp3);
+        }
         if (fb) {
             // The same prepared form serves another batch and image size
             // with the same channels.
@@ -312,7 +337,7 @@ static void test_prepared(void **state)
             assert_int_equal(conv_prepared_bytes(&o.s, CONV_PASS_FORWARD), fb);
             float *o2 = malloc(n_out(&o.s) * sizeof(float));
             conv2d_forward_cpu(o.out, o.inp, o.weight, o.bias, &o.s, o.ws);
-            conv2d_forward_prepared_cpu(o2, o.inp, o.weight, pf, o.bias, &o.s, o.ws);
+            conv2d_forward_prepared_cpu(o2, o.inp, o.weight, pf, o.bias, false, &o.s, o.ws);
             if (memcmp(o2, o.out, n_out(&o.s) * sizeof(float)) != 0)
                 fail_msg("%s: prepared forward differs at another size", case_str(&other));
             free(o2);

@@ -385,9 +385,10 @@ static void test_precise(void **state)
     assert_int_equal(conv_prepared_bytes(s, CONV_PASS_FORWARD), 0);
     assert_int_equal(conv_prepared_bytes(s, CONV_PASS_BACKWARD_INPUT), 0);
     conv2d_forward_cpu(b.out, b.inp, b.weight, b.bias, s, b.ws);
-    conv2d_forward_prepared_cpu(out2, b.inp, b.weight, pf, b.bias, s, b.ws);
+    conv2d_forward_prepared_cpu(out2, b.inp, b.weight, pf, b.bias, false, s, b.ws);
     conv2d_backward_input_cpu(b.dinp, b.dout, b.weight, s, b.ws);
-    conv2d_backward_input_prepared_cpu(dinp2, b.dout, b.weight, pb, s, b.ws);
+    conv2d_backward_input_prepared_cpu(dinp2, b.dout, NULL, b.weight, pb, s, b.ws);
+    assert_false(conv_backward_input_masks(s));
     assert_memory_equal(b.out, gemm_out, no * sizeof(float));
     assert_memory_equal(out2, gemm_out, no * sizeof(float));
     assert_memory_equal(b.dinp, gemm_dinp, ni * sizeof(float));

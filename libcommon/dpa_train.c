@@ -92,9 +92,23 @@ static bool save_checkpoint(Run *r, Err *err)
     r->st.ddis_adam = r->ddis ? &r->dadam : NULL;
     r->st.n_images = r->im.n;
     r->st.data_hash = r->im.hash;
-    r->st.log = r->hist;
+    // The images/s column is a measurement, not a result: it stays out of
+    // the checkpoint (NaN, "nan" in a resumed log), which is then the same
+    // bytes for the same seed and data.
+    size_t n = (size_t)r->hist_n * DPA_LOG_COLUMNS;
+    double *log = n ? xmalloc_array(n, sizeof *log, err) : NULL;
+    if (n && !log)
+        return false;
+    if (n)
+        memcpy(log, r->hist, n * sizeof *log);
+    for (int64_t i = 0; i < r->hist_n; i++)
+        log[i * DPA_LOG_COLUMNS + 5] = NAN;
+    r->st.log = log;
     r->st.nlog = r->hist_n;
-    return dpa_file_save(r->o->checkpoint, r->cfg, r->m, &r->st, &r->adam, err);
+    bool ok = dpa_file_save(r->o->checkpoint, r->cfg, r->m, &r->st, &r->adam, err);
+    free(log);
+    r->st.log = NULL;
+    return ok;
 }
 
 // The images idx[0..n) as the stage's step sees them at max_res.

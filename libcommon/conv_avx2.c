@@ -31,6 +31,18 @@
 #define VMUL(a, b) _mm256_mul_ps((a), (b))
 // max_ps returns its second operand when the first is NaN or both are zero.
 #define VMAX0(a) _mm256_max_ps((a), _mm256_setzero_ps())
+// dst[4 t + j] = o_j[t] for t < 8: four vectors interleaved (a 4x8 transpose).
+#define VSTORE_INTERLEAVE4(dst, o0, o1, o2, o3)                                                        \
+    do {                                                                                              \
+        __m256 a_ = _mm256_unpacklo_ps(o0, o1), b_ = _mm256_unpackhi_ps(o0, o1);                      \
+        __m256 c_ = _mm256_unpacklo_ps(o2, o3), d_ = _mm256_unpackhi_ps(o2, o3);                      \
+        __m256 e_ = _mm256_shuffle_ps(a_, c_, 0x44), f_ = _mm256_shuffle_ps(a_, c_, 0xEE);            \
+        __m256 g_ = _mm256_shuffle_ps(b_, d_, 0x44), h_ = _mm256_shuffle_ps(b_, d_, 0xEE);            \
+        _mm256_storeu_ps((dst), _mm256_permute2f128_ps(e_, f_, 0x20));                                \
+        _mm256_storeu_ps((dst) + 8, _mm256_permute2f128_ps(g_, h_, 0x20));                            \
+        _mm256_storeu_ps((dst) + 16, _mm256_permute2f128_ps(e_, f_, 0x31));                           \
+        _mm256_storeu_ps((dst) + 24, _mm256_permute2f128_ps(g_, h_, 0x31));                           \
+    } while (0)
 #define DIR_OB 4
 #define WG_MR 6
 #define WG_NV 2

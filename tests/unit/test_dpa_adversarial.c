@@ -23,6 +23,8 @@
 
 #include <cmocka.h>
 
+#include "fixture_stream.h"
+
 #include "dpa_adversarial.h"
 #include "dpa_file.h"
 #include "nn_optim.h"
@@ -32,44 +34,6 @@
 #define RES 16
 #define LOSS_TOLERANCE 1e-5
 #define GRAD_TOLERANCE 1e-4
-
-typedef struct Fixture {
-    TRecord *recs;
-    int n;
-} Fixture;
-
-static void fixture_load(Fixture *f)
-{
-    char path[4096];
-    const char *top = getenv("ADKIT_TOP");
-    snprintf(path, sizeof path, "%s/tests/fixtures/dpa/ddis_step.ts", top ? top : ".");
-    Err err = {0};
-    TStreamReader *r = tstream_open(path, &err);
-    if (!r)
-        fail_msg("%s (regenerate with /usr/bin/python3 tests/fixtures/dpa/make_adversarial.py)", err.msg);
-    f->recs = NULL;
-    f->n = 0;
-    for (;;) {
-        f->recs = realloc(f->recs, (size_t)(f->n + 1) * sizeof *f->recs);
-        assert_non_null(f->recs);
-        trecord_init(&f->recs[f->n]);
-        int rc = tstream_read(r, &f->recs[f->n], &err);
-        if (rc < 0)
-            fail_msg("%s", err.msg);
-        if (rc == 0)
-            break;
-        f->n++;
-    }
-    trecord_fini(&f->recs[f->n]);
-    tstream_close(r);
-}
-
-static void fixture_fini(Fixture *f)
-{
-    for (int i = 0; i < f->n; i++)
-        trecord_fini(&f->recs[i]);
-    free(f->recs);
-}
 
 static bool meta_is(const TRecord *r, const char *key, const char *value)
 {
@@ -176,7 +140,8 @@ static void test_discriminator_step(void **state)
 {
     (void)state;
     Fixture f;
-    fixture_load(&f);
+    fixture_load(&f, "tests/fixtures/dpa/ddis_step.ts",
+                 "/usr/bin/python3 tests/fixtures/dpa/make_adversarial.py");
     DpaModel *m = tiny_ddis(&f);
     check_step(&f, m, "0", PG_STAB, 1.0f, BATCH);
     check_step(&f, m, "0", PG_STAB, 1.0f, 2);
@@ -192,7 +157,8 @@ static void test_generator_term(void **state)
 {
     (void)state;
     Fixture f;
-    fixture_load(&f);
+    fixture_load(&f, "tests/fixtures/dpa/ddis_step.ts",
+                 "/usr/bin/python3 tests/fixtures/dpa/make_adversarial.py");
     DpaModel *m = tiny_ddis(&f);
     Err err = {0};
     NNGraph *g = nn_graph_new(nn_backend_cpu(), &err);

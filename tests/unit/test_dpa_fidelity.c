@@ -36,6 +36,8 @@
 
 #include <cmocka.h>
 
+#include "fixture_stream.h"
+
 #include "conv.h"
 #include "dpa_losses.h"
 #include "dpa_model.h"
@@ -190,42 +192,6 @@ static float *batch(int step)
     free(rows);
     free(noise);
     return x;
-}
-
-typedef struct Fixture {
-    TRecord *recs;
-    int n;
-} Fixture;
-
-static void fixture_load(Fixture *f, const char *file)
-{
-    char path[4096];
-    const char *top = getenv("ADKIT_TOP");
-    snprintf(path, sizeof path, "%s/tests/fixtures/dpa/%s", top ? top : ".", file);
-    Err err = {0};
-    TStreamReader *r = tstream_open(path, &err);
-    if (!r)
-        fail_msg("%s (regenerate with tests/fixtures/dpa/make_fixtures.py)", err.msg);
-    f->recs = NULL;
-    f->n = 0;
-    for (;;) {
-        f->recs = realloc(f->recs, (size_t)(f->n + 1) * sizeof *f->recs);
-        trecord_init(&f->recs[f->n]);
-        int rc = tstream_read(r, &f->recs[f->n], &err);
-        assert_true(rc >= 0);
-        if (rc == 0)
-            break;
-        f->n++;
-    }
-    trecord_fini(&f->recs[f->n]);
-    tstream_close(r);
-}
-
-static void fixture_fini(Fixture *f)
-{
-    for (int i = 0; i < f->n; i++)
-        trecord_fini(&f->recs[i]);
-    free(f->recs);
 }
 
 static bool is(const TRecord *r, const char *kind, int step)
@@ -440,7 +406,8 @@ static void wo_pg_teacher_forced(bool precise)
 {
     conv_set_precise(precise);
     Fixture f;
-    fixture_load(&f, "wo_pg.ts");
+    fixture_load(&f, "tests/fixtures/dpa/wo_pg.ts",
+                 "/usr/bin/python3 tests/fixtures/dpa/make_fixtures.py");
     Setup s;
     setup_camelyon(&s, 64, "r42", NULL);
     for (int k = 0; k < STEPS; k++) {
@@ -495,7 +462,8 @@ static void test_adam_teacher_forced(void **state)
 {
     (void)state;
     Fixture f;
-    fixture_load(&f, "wo_pg.ts");
+    fixture_load(&f, "tests/fixtures/dpa/wo_pg.ts",
+                 "/usr/bin/python3 tests/fixtures/dpa/make_fixtures.py");
     Err err = {0};
     DpaArch a = {.enc_type = DPA_RESIDUAL18, .dec_type = DPA_RESIDUAL18, .image_dim = 3, .max_res = 64,
                  .latent_res = 8, .latent_dim = 4, .enc_dims = {4, 4, 4, 4}, .n_enc = 4, .dec_dims = {4, 4, 4, 4},
@@ -534,7 +502,8 @@ static void wo_pg_free_running(bool precise)
 {
     conv_set_precise(precise);
     Fixture f;
-    fixture_load(&f, "wo_pg.ts");
+    fixture_load(&f, "tests/fixtures/dpa/wo_pg.ts",
+                 "/usr/bin/python3 tests/fixtures/dpa/make_fixtures.py");
     Setup s;
     setup_camelyon(&s, 64, "r42", NULL);
     set_params(s.m, &f, 0);
@@ -578,7 +547,8 @@ static void transition_step(bool precise)
 {
     conv_set_precise(precise);
     Fixture f;
-    fixture_load(&f, "trns.ts");
+    fixture_load(&f, "tests/fixtures/dpa/trns.ts",
+                 "/usr/bin/python3 tests/fixtures/dpa/make_fixtures.py");
     Setup s;
     setup_camelyon(&s, 16, "r32", "r32");
     set_params(s.m, &f, 0);

@@ -19,6 +19,8 @@
 
 #include <cmocka.h>
 
+#include "fixture_stream.h"
+
 #include "dpa_model.h"
 #include "nn_init.h"
 #include "tstream.h"
@@ -50,43 +52,6 @@ static DpaArch fixture_arch(const char *key, int *min_res)
     if (key[0] == 'f' || key[0] == 'g')
         a.norm = DPA_NORM_BN;
     return a;
-}
-
-typedef struct Fixture {
-    TRecord *recs;
-    int n;
-} Fixture;
-
-static void fixture_load(Fixture *f)
-{
-    char path[4096];
-    const char *top = getenv("ADKIT_TOP");
-    snprintf(path, sizeof path, "%s/tests/fixtures/dpa_regular/regular.ts", top ? top : ".");
-    Err err = {0};
-    TStreamReader *r = tstream_open(path, &err);
-    if (!r)
-        fail_msg("%s (regenerate with tests/fixtures/dpa_regular/make_fixtures.py)", err.msg);
-    f->recs = NULL;
-    f->n = 0;
-    for (;;) {
-        f->recs = realloc(f->recs, (size_t)(f->n + 1) * sizeof *f->recs);
-        assert_non_null(f->recs);
-        trecord_init(&f->recs[f->n]);
-        int rc = tstream_read(r, &f->recs[f->n], &err);
-        assert_true(rc >= 0);
-        if (rc == 0)
-            break;
-        f->n++;
-    }
-    trecord_fini(&f->recs[f->n]);
-    tstream_close(r);
-}
-
-static void fixture_fini(Fixture *f)
-{
-    for (int i = 0; i < f->n; i++)
-        trecord_fini(&f->recs[i]);
-    free(f->recs);
 }
 
 static const TRecord *find_opt(const Fixture *f, const char *key, const char *kind)
@@ -204,7 +169,8 @@ static void test_against_pytorch(void **state)
 {
     (void)state;
     Fixture f;
-    fixture_load(&f);
+    fixture_load(&f, "tests/fixtures/dpa_regular/regular.ts",
+                 "/usr/bin/python3 tests/fixtures/dpa_regular/make_fixtures.py");
     int64_t version = 0;
     Err err = {0};
     assert_true(trecord_meta_get_int(find(&f, "a", "count"), "version", &version, &err));

@@ -90,7 +90,10 @@ bool conv_precise(void)
 ConvAlgo conv_algo_choose(const ConvShape *s, ConvPass pass)
 {
     bool narrow = s->C <= 16 || s->OC <= 16;
-    if (narrow && conv_direct_supported(s, pass))
+    // A plain 1x1 weight gradient is dot products of whole planes: the direct
+    // kernel reads them in place where GEMM would transpose one side.
+    bool pointwise_weight = pass == CONV_PASS_BACKWARD_WEIGHT && conv_plain_pointwise(s);
+    if ((narrow || pointwise_weight) && conv_direct_supported(s, pass))
         return CONV_ALGO_DIRECT;
     if (!narrow && !conv_precise() && conv_winograd_supported(s, pass))
         return CONV_ALGO_WINOGRAD;

@@ -154,7 +154,12 @@ void conv_direct_backward_weight(float *dweight, float *dbias, const float *dout
     double *acc = (double *)ws; // first: 8-byte aligned as the workspace is
     float *inpad = ws + 2 * nw, *dflat = inpad + nb * g.C * g.plane;
     memset(acc, 0, (size_t)nw * sizeof *acc);
-    for (int64_t n0 = 0; n0 < s->N; n0 += nb) {
+    if (conv_plain_pointwise(s)) {
+        // The planes need neither padding nor spare columns: read in place.
+        g.plane = g.qstride = s->H * s->W;
+        conv_kernels()->direct_wgrad_run(acc, dout, inp, &g, s->N);
+    }
+    for (int64_t n0 = 0; n0 < s->N && !conv_plain_pointwise(s); n0 += nb) {
         int64_t cnt = s->N - n0 < nb ? s->N - n0 : nb;
         pad_planes(inpad, inp + n0 * s->C * s->H * s->W, cnt * s->C, s->H, s->W, s->pad, &g);
         // dout planes with Wp columns, the last Wp - OW of them zero, so

@@ -348,18 +348,33 @@ static void col2im(float *dinp, const float *col, int64_t ldb, int64_t n0, int64
     }
 }
 
+// Plain pointwise convolutions (conv_impl.h) run the product on each image
+// as it is, (C, H*W) row-major being the GEMM's B operand.
+// dst[n] (rows_out, hw) = a (packed, rows_out x rows_in) . src[n] (rows_in, hw) for every image.
+static void pointwise_product(float *dst, const float *a, const float *src, int64_t N, int64_t rows_in,
+                              int64_t rows_out, int64_t hw)
+{
+    for (int64_t n = 0; n < N; n++) {
+        GemmJob g = {a, src + n * rows_in * hw, dst + n * rows_out * hw, rows_out, hw, rows_in, hw, hw, hw, 0,
+                     false};
+        conv_kernels()->gemm_run(&g);
+    }
+}
+
 void conv_gemm_forward(float *out, const float *inp, const float *weight, const float *bias, const ConvShape *s,
                        float *ws)
 {
     const Plan p = plan(s, CONV_PASS_FORWARD);
     float *a = ws, *col = a + round_up(s->OC, WG_OCB) * p.ckk;
-    bool special = is_point_input(s) || is_point_output(s);
+    bool special = is_point_input(s) || is_point_output(s) || conv_plain_pointwise(s);
     if (is_point_input(s))
         point_forward(out, inp, weight, s, ws);
     else if (is_point_output(s))
         whole_forward(out, inp, weight, s, ws);
     else
         pack_a(a, weight, s->OC, p.ckk, p.ckk, 1);
+    if (conv_plain_pointwise(s))
+        pointwise_product(out, a, inp, s->N, s->C, s->OC, p.ohw);
     for (int64_t n0 = 0; n0 < s->N && !special; n0 += p.nb) {
         int64_t cnt = s->N - n0 < p.nb ? s->N - n0 : p.nb;
         im2col(col, p.ldb, inp, n0, cnt, s);
@@ -386,6 +401,10 @@ void conv_gemm_backward_input(float *dinp, const float *dout, const float *weigh
     const Plan p = plan(s, CONV_PASS_BACKWARD_INPUT);
     float *a = ws, *b = a + round_up(p.ckk, WG_OCB) * s->OC, *col = b + s->OC * p.ldb;
     pack_a(a, weight, p.ckk, s->OC, 1, p.ckk); // weight^T
+    if (conv_plain_pointwise(s)) {
+        pointwise_product(dinp, a, dout, s->N, s->OC, s->C, p.ohw);
+        return;
+    }
     for (int64_t n0 = 0; n0 < s->N; n0 += p.nb) {
         int64_t cnt = s->N - n0 < p.nb ? s->N - n0 : p.nb;
         // b (OC, ldb): the group's dout, images side by side.

@@ -179,6 +179,9 @@ static void against_reference(void)
         // The latent convs: from a 1x1 input, and a kernel as large as the input.
         {3, 32, 1, 1, 24, 4, 1, 3},   {2, 8, 1, 1, 5, 4, 2, 3},     {3, 17, 1, 1, 20, 3, 1, 1},
         {5, 24, 4, 4, 40, 4, 1, 0},   {2, 3, 3, 3, 17, 3, 1, 0},    {4, 20, 1, 1, 33, 1, 1, 0},
+        // 1x1 convs on whole panels (read in place), channel counts off the
+        // register blocks.
+        {3, 22, 4, 8, 37, 1, 1, 0},   {2, 64, 8, 4, 1, 1, 1, 0},    {2, 1, 8, 8, 35, 1, 1, 0},
     };
     int special = 0;
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
@@ -236,6 +239,7 @@ static void test_repeatable(void **state)
     static const Case cases[] = {
         {4, 64, 20, 20, 64, 3, 1, 1}, {8, 4, 32, 32, 4, 3, 1, 1},  {8, 16, 16, 16, 16, 3, 1, 1},
         {4, 32, 11, 11, 16, 4, 2, 1}, {4, 64, 9, 9, 128, 1, 1, 0}, {4, 3, 24, 24, 64, 3, 1, 1},
+        {6, 64, 16, 16, 64, 1, 1, 0},
     };
     int saved = omp_get_max_threads();
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -42,7 +42,9 @@ void conv_ref_backward_weight(float *dweight, float *dbias, const float *dout, c
  *   U  (36, OCp, Cin) with OCp = OC rounded up to WG_OCB, and within each
  *      block of WG_OCB output channels stored (Cin, WG_OCB): transformed
  *      kernel, zero rows beyond OC;
- *   V  (36, Cin, sp): transformed input tiles of one block of tile rows;
+ *   V  (36, sp / WG_PANEL, Cin, WG_PANEL): transformed input tiles of one
+ *      block of tile rows, each panel of WG_PANEL tiles a contiguous
+ *      (Cin, WG_PANEL) block that the products stream through;
  *   M  (36, OCp, sp): their products, before the output transform.
  * Tiles are numbered row-major over (image, tile row, tile column); a block
  * holds rows_per_block whole tile rows, sp tiles rounded up to WG_PANEL. */

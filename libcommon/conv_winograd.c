@@ -35,6 +35,7 @@ static const double wg_g[6][3] = {
 // Target size of the per-block V and M buffers (floats): a few MB, so one
 // block's data stays in the last-level cache between the three phases.
 #define WG_BLOCK_FLOATS ((int64_t)1 << 20)
+#define WG_MIN_BLOCK_TILES 128
 
 static void geom_init(WgGeom *g, int64_t N, int64_t C, int64_t H, int64_t W, int64_t OC, int64_t pad)
 {
@@ -52,6 +53,11 @@ static void geom_init(WgGeom *g, int64_t N, int64_t C, int64_t H, int64_t W, int
     g->xp = 4 * g->tw + 2;
     g->total_rows = N * g->th;
     int64_t tiles = WG_BLOCK_FLOATS / (36 * (C + g->OCp));
+    // Each block streams all of U (36 * OCp * C floats, 36 MB for 512
+    // channels) through the products: wide layers need enough tiles per
+    // block to use each U value many times, whatever the buffers' size.
+    if (tiles < WG_MIN_BLOCK_TILES)
+        tiles = WG_MIN_BLOCK_TILES;
     int64_t rows = tiles / g->tw;
     if (rows < 1)
         rows = 1;

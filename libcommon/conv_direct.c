@@ -10,8 +10,10 @@
  * Backward-input is the forward convolution of dout with the kernel flipped
  * and its channel axes swapped, padded by K - 1 - pad. Backward-weight
  * correlates dout (laid out with Wp columns, the extra ones zero) with the
- * padded input, one (output channel, input channel) pair per job, summed per
- * image into double.
+ * padded input, a block of output channels against one input channel per
+ * job (for 1x1 kernels, against a block of input channels), summed per
+ * chunk of images into double. Plain 1x1 convolutions (conv_plain_pointwise)
+ * read dout and the input in place.
  *
  * Images are processed in groups whose size depends on the shape only, so
  * the workspace and the summation order do not depend on the thread count.

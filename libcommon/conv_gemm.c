@@ -13,8 +13,9 @@
  * image has a handful of output pixels (the 4x4 and 1x1 layers). The group
  * size depends on the shape only.
  *
- * Two shapes of the models skip im2col: a 1x1 input and a kernel covering
- * the whole input (see point_* and whole_* below).
+ * Three shapes of the models skip im2col: a 1x1 input, a kernel covering
+ * the whole input (see point_* and whole_* below), and a plain 1x1
+ * convolution (conv_plain_pointwise: one product per image on the tensors).
  *
  * The products run on the register-tiled kernel of conv_kernels.inc under
  * OpenMP, not on a BLAS library: one thread pool for every conv kernel (a

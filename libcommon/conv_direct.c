@@ -160,17 +160,18 @@ void conv_direct_backward_weight(float *dweight, float *dbias, const float *dout
         // The planes need neither padding nor spare columns: read in place.
         g.plane = g.qstride = s->H * s->W;
         conv_kernels()->direct_wgrad_run(acc, dout, inp, &g, s->N);
-    }
-    for (int64_t n0 = 0; n0 < s->N && !conv_plain_pointwise(s); n0 += nb) {
-        int64_t cnt = s->N - n0 < nb ? s->N - n0 : nb;
-        pad_planes(inpad, inp + n0 * s->C * s->H * s->W, cnt * s->C, s->H, s->W, s->pad, &g);
-        // dout planes with Wp columns, the last Wp - OW of them zero, so
-        // the thrown-away outputs of the flat layout contribute nothing.
+    } else {
+        for (int64_t n0 = 0; n0 < s->N; n0 += nb) {
+            int64_t cnt = s->N - n0 < nb ? s->N - n0 : nb;
+            pad_planes(inpad, inp + n0 * s->C * s->H * s->W, cnt * s->C, s->H, s->W, s->pad, &g);
+            // dout planes with Wp columns, the last Wp - OW of them zero, so
+            // the thrown-away outputs of the flat layout contribute nothing.
 #pragma omp parallel for schedule(static) if (cnt * s->OC * g.qstride > CONV_PAR_MIN)
-        for (int64_t i = 0; i < cnt * s->OC; i++)
-            copy_rows(dflat + i * g.qstride, g.qstride, g.Wp, 0, dout + (n0 * s->OC + i) * s->OH * s->OW, s->OH,
-                      s->OW);
-        conv_kernels()->direct_wgrad_run(acc, dflat, inpad, &g, cnt);
+            for (int64_t i = 0; i < cnt * s->OC; i++)
+                copy_rows(dflat + i * g.qstride, g.qstride, g.Wp, 0, dout + (n0 * s->OC + i) * s->OH * s->OW,
+                          s->OH, s->OW);
+            conv_kernels()->direct_wgrad_run(acc, dflat, inpad, &g, cnt);
+        }
     }
     for (int64_t i = 0; i < nw; i++)
         dweight[i] += (float)acc[i];

@@ -349,9 +349,9 @@ static void col2im(float *dinp, const float *col, int64_t ldb, int64_t n0, int64
     }
 }
 
-// Plain pointwise convolutions (conv_impl.h) run the product on each image
-// as it is, (C, H*W) row-major being the GEMM's B operand.
-// dst[n] (rows_out, hw) = a (packed, rows_out x rows_in) . src[n] (rows_in, hw) for every image.
+// dst[n] (rows_out, hw) = a (packed, rows_out x rows_in) . src[n] (rows_in,
+// hw) for every image: a plain pointwise convolution (conv_impl.h) runs the
+// product on each image as it is, (C, H*W) row-major being the B operand.
 static void pointwise_product(float *dst, const float *a, const float *src, int64_t N, int64_t rows_in,
                               int64_t rows_out, int64_t hw)
 {
@@ -367,21 +367,22 @@ void conv_gemm_forward(float *out, const float *inp, const float *weight, const 
 {
     const Plan p = plan(s, CONV_PASS_FORWARD);
     float *a = ws, *col = a + round_up(s->OC, WG_OCB) * p.ckk;
-    bool special = is_point_input(s) || is_point_output(s) || conv_plain_pointwise(s);
-    if (is_point_input(s))
+    if (is_point_input(s)) {
         point_forward(out, inp, weight, s, ws);
-    else if (is_point_output(s))
+    } else if (is_point_output(s)) {
         whole_forward(out, inp, weight, s, ws);
-    else
+    } else {
         pack_a(a, weight, s->OC, p.ckk, p.ckk, 1);
-    if (conv_plain_pointwise(s))
-        pointwise_product(out, a, inp, s->N, s->C, s->OC, p.ohw);
-    for (int64_t n0 = 0; n0 < s->N && !special; n0 += p.nb) {
-        int64_t cnt = s->N - n0 < p.nb ? s->N - n0 : p.nb;
-        im2col(col, p.ldb, inp, n0, cnt, s);
-        GemmJob g = {a, col, out + n0 * s->OC * p.ohw, s->OC, cnt * p.ohw, p.ckk, p.ldb, p.ohw, p.ohw,
-                     s->OC * p.ohw, false};
-        conv_kernels()->gemm_run(&g);
+        if (conv_plain_pointwise(s))
+            pointwise_product(out, a, inp, s->N, s->C, s->OC, p.ohw);
+        else
+            for (int64_t n0 = 0; n0 < s->N; n0 += p.nb) {
+                int64_t cnt = s->N - n0 < p.nb ? s->N - n0 : p.nb;
+                im2col(col, p.ldb, inp, n0, cnt, s);
+                GemmJob g = {a, col, out + n0 * s->OC * p.ohw, s->OC, cnt * p.ohw, p.ckk, p.ldb, p.ohw, p.ohw,
+                             s->OC * p.ohw, false};
+                conv_kernels()->gemm_run(&g);
+            }
     }
     if (bias) {
 #pragma omp parallel for schedule(static) if (s->N * s->OC * p.ohw > CONV_PAR_MIN)

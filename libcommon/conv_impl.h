@@ -15,14 +15,6 @@
 #define CONV_PAR_MIN ((int64_t)1 << 15)
 #define CONV_PAR_MIN_FLOPS ((int64_t)1 << 18)
 
-/* A 1x1 stride-1 unpadded convolution whose planes are a whole number of
- * GEMM panels (and direct-kernel runs): the tensors themselves serve as the
- * operands, with no unrolling, padding or copying. */
-static inline bool conv_plain_pointwise(const ConvShape *s)
-{
-    return s->KH == 1 && s->KW == 1 && s->stride == 1 && s->pad == 0 && (s->H * s->W) % 32 == 0;
-}
-
 /* Scratch floats the GEMM algorithm needs (all three passes). */
 size_t conv_gemm_workspace_floats(const ConvShape *s);
 void conv_gemm_forward(float *out, const float *inp, const float *weight, const float *bias, const ConvShape *s,
@@ -52,6 +44,14 @@ void conv_ref_backward_weight(float *dweight, float *dbias, const float *dout, c
 #define WG_PANEL 32
 #define WG_MAX_W 1024
 #define WG_MAX_XP (4 * (WG_MAX_W / 4 + 1) + 8)
+
+/* A 1x1 stride-1 unpadded convolution whose planes are a whole number of
+ * GEMM panels (and direct-kernel runs): the tensors themselves serve as the
+ * operands, with no unrolling, padding or copying. */
+static inline bool conv_plain_pointwise(const ConvShape *s)
+{
+    return s->KH == 1 && s->KW == 1 && s->stride == 1 && s->pad == 0 && (s->H * s->W) % WG_PANEL == 0;
+}
 
 typedef struct WgGeom {
     int64_t N, C, H, W, OC, pad; /* the convolution run (input C, output OC) */

@@ -17,8 +17,10 @@
  * Threads: kernels parallelise internally with OpenMP (omp_get_max_threads);
  * tiny shapes run on the calling thread. Not thread-safe to call
  * concurrently with the same workspace. The workspace (8-15 MB for the
- * models' layers, more for wider ones: it holds a transformed kernel and a
- * group of images whose size depends on the shape only).
+ * models' layers, more for wider ones) holds a transformed kernel and
+ * per-thread scratch: its size depends on the shape and on
+ * omp_get_max_threads(), so size it under the thread count the kernels
+ * then run with (a kernel never uses more threads than that).
  *
  * Algorithms (chosen per shape and pass by conv_algo_choose, never by the
  * data or the thread count):

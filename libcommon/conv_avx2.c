@@ -5,6 +5,7 @@
  * registers). conv.c calls it only when the CPU reports avx2 and fma.
  */
 #include <immintrin.h>
+#include <omp.h>
 #include <stdint.h>
 #include <string.h>
 

@@ -6,6 +6,7 @@
  * CPU reports avx512f.
  */
 #include <immintrin.h>
+#include <omp.h>
 #include <stdint.h>
 #include <string.h>
 

@@ -34,12 +34,20 @@ void conv_ref_backward_weight(float *dweight, float *dbias, const float *dout, c
  *   U  (36, OCp, Cin) with OCp = OC rounded up to WG_OCB, and within each
  *      block of WG_OCB output channels stored (Cin, WG_OCB): transformed
  *      kernel, zero rows beyond OC;
- *   V  (36, sp / WG_PANEL, Cin, WG_PANEL): transformed input tiles of one
- *      block of tile rows, each panel of WG_PANEL tiles a contiguous
+ *   V  (36, group / WG_PANEL, Cin, WG_PANEL): transformed input tiles of
+ *      one group of tiles, each panel of WG_PANEL tiles a contiguous
  *      (Cin, WG_PANEL) block that the products stream through;
- *   M  (36, OCp, sp): their products, before the output transform.
- * Tiles are numbered row-major over (image, tile row, tile column); a block
- * holds rows_per_block whole tile rows, sp tiles rounded up to WG_PANEL. */
+ *   M  (36, OCp, group): their products, before the output transform.
+ * Tiles are numbered row-major over (image, tile row, tile column) and
+ * taken in groups of `group` consecutive tiles (a multiple of WG_PANEL)
+ * through three steps: input transform, products, output transform.
+ * Normally each thread carries its own groups through all three in a V and
+ * an M of its own, so a group's data stays in that core's cache and the
+ * threads meet once per convolution: the workspace holds U and `slots`
+ * (V, M) pairs, one per thread. Where U is too large for every thread to
+ * stream it once per group (`shared`: 512-channel layers), the threads
+ * share each group instead, splitting every step between them (by channel,
+ * position, output channel), and there is one (V, M) pair. */
 #define WG_OCB 12
 #define WG_PANEL 32
 #define WG_MAX_W 1024
@@ -58,8 +66,10 @@ typedef struct WgGeom {
     int64_t OH, OW, OCp;
     int64_t th, tw;           /* tiles per image, vertically and horizontally */
     int64_t xp;               /* padded row length: 4 * tw + 2 */
-    int64_t total_rows;       /* N * th */
-    int64_t rows_per_block, sp;
+    int64_t tiles;            /* N * th * tw */
+    int64_t group;            /* tiles per group: a multiple of WG_PANEL */
+    int slots;                /* threads to run on */
+    bool shared;              /* the threads share each group (one V and M) */
 } WgGeom;
 
 /* ---- Direct kernels (conv_direct.c, kernels in conv_kernels.inc) ----
@@ -100,9 +110,10 @@ typedef struct ConvKernels {
     /* out (N, OC, OH, OW) from inp (N, C, H, W), U and bias (OC or NULL),
      * then max(out, 0) with relu; with in_mask (N, C, H, W) non-NULL the
      * input is read as inp * (in_mask > 0) (a ReLU's backward fused into
-     * the backward-input); v, m: scratch of the sizes above. */
+     * the backward-input); vm: the V and M pairs (above), zeroed. Runs on
+     * at most g->slots threads. */
     void (*winograd_run)(float *out, const float *inp, const float *in_mask, const float *u, const float *bias,
-                         bool relu, const WgGeom *g, float *v, float *m);
+                         bool relu, const WgGeom *g, float *vm);
     /* out (n_images, OC, OH, OW) from padded planes (n_images, C) and
      * weight (OC, C, K, K), then max(out, 0) with relu. */
     void (*direct_run)(float *out, const float *inpad, const float *w, const float *bias, bool relu,

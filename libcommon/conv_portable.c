@@ -6,6 +6,7 @@
  * blocking (12-row Winograd tile, 8 output channels per direct block) is the
  * AVX-512 one, so that the unit tests exercise those code paths on any CPU.
  */
+#include <omp.h>
 #include <stdint.h>
 #include <string.h>
 

@@ -18,6 +18,7 @@
  * GEMM gives ~1e-7. F(6x6, 3x3) would save another 1.8x multiplications but
  * loses about two more digits, too many for training; not used.
  */
+#include <omp.h>
 #include <string.h>
 
 #include "conv_impl.h"
@@ -32,10 +33,17 @@ static const double wg_g[6][3] = {
     {0, 0, 1},
 };
 
-// Target size of the per-block V and M buffers (floats): a few MB, so one
-// block's data stays in the last-level cache between the three phases.
-#define WG_BLOCK_FLOATS ((int64_t)1 << 20)
-#define WG_MIN_BLOCK_TILES 128
+// Tiles per group. Private groups: one panel keeps a group's V and M
+// (36 * (C + OCp) * WG_PANEL floats, 627 KB at 64 channels) within a core's
+// L2; each group streams all of U (36 * OCp * C floats, 9.7 MB at 256
+// channels) through the products. Beyond WG_SHARED_U_FLOATS (the 512-channel
+// layers: 19-38 MB, more than the last-level cache) U would come from
+// memory once per group and thread, so the threads share groups of at
+// least WG_SHARED_TILES tiles (as many as WG_SHARED_FLOATS of V and M
+// hold), each reading its part of U once per group.
+#define WG_SHARED_U_FLOATS ((int64_t)36 * 264 * 256)
+#define WG_SHARED_FLOATS ((int64_t)1 << 20)
+#define WG_SHARED_TILES 128
 
 static void geom_init(WgGeom *g, int64_t N, int64_t C, int64_t H, int64_t W, int64_t OC, int64_t pad)
 {
@@ -51,20 +59,18 @@ static void geom_init(WgGeom *g, int64_t N, int64_t C, int64_t H, int64_t W, int
     g->th = (g->OH + 3) / 4;
     g->tw = (g->OW + 3) / 4;
     g->xp = 4 * g->tw + 2;
-    g->total_rows = N * g->th;
-    int64_t tiles = WG_BLOCK_FLOATS / (36 * (C + g->OCp));
-    // Each block streams all of U (36 * OCp * C floats, 36 MB for 512
-    // channels) through the products: wide layers need enough tiles per
-    // block to use each U value many times, whatever the buffers' size.
-    if (tiles < WG_MIN_BLOCK_TILES)
-        tiles = WG_MIN_BLOCK_TILES;
-    int64_t rows = tiles / g->tw;
-    if (rows < 1)
-        rows = 1;
-    if (rows > g->total_rows)
-        rows = g->total_rows;
-    g->rows_per_block = rows;
-    g->sp = (rows * g->tw + WG_PANEL - 1) / WG_PANEL * WG_PANEL;
+    g->tiles = N * g->th * g->tw;
+    g->slots = omp_get_max_threads();
+    g->shared = 36 * g->OCp * C > WG_SHARED_U_FLOATS;
+    int64_t group = WG_PANEL;
+    if (g->shared) {
+        group = WG_SHARED_FLOATS / (36 * (C + g->OCp));
+        if (group < WG_SHARED_TILES)
+            group = WG_SHARED_TILES;
+        if (group > g->tiles)
+            group = g->tiles;
+    }
+    g->group = (group + WG_PANEL - 1) / WG_PANEL * WG_PANEL;
 }
 
 // The convolution Winograd runs for a pass: the forward itself, or for
@@ -84,9 +90,12 @@ bool conv_winograd_supported(const ConvShape *s, ConvPass pass)
     return s->W <= WG_MAX_W && s->OW <= WG_MAX_W;
 }
 
+// V and M pairs: one per thread, or one the threads share.
+static int64_t pairs(const WgGeom *g) { return g->shared ? 1 : g->slots; }
+
 static size_t geom_floats(const WgGeom *g)
 {
-    return (size_t)(36 * g->OCp * g->C + 36 * g->C * g->sp + 36 * g->OCp * g->sp);
+    return (size_t)(36 * g->OCp * g->C + pairs(g) * 36 * (g->C + g->OCp) * g->group);
 }
 
 size_t conv_winograd_workspace_floats(const ConvShape *s)
@@ -147,15 +156,15 @@ void conv_winograd_prepare(float *u, const float *weight, const ConvShape *s, Co
 static void run(float *out, const float *inp, const float *in_mask, const float *weight, const float *u_ready,
                 const float *bias, bool relu, const WgGeom *g, bool flip, float *ws)
 {
-    float *u = ws, *v = u + 36 * g->OCp * g->C, *m = v + 36 * g->C * g->sp;
+    float *u = ws, *vm = u + 36 * g->OCp * g->C;
     if (u_ready)
         u = (float *)u_ready;
     else
         transform_kernel(u, weight, g, flip);
-    // Tile columns past the last tile of a block are multiplied but never
+    // Tile columns past the last tile of a group are multiplied but never
     // read back; zeroing them keeps every value finite.
-    memset(v, 0, (size_t)(36 * g->C * g->sp) * sizeof *v);
-    conv_kernels()->winograd_run(out, inp, in_mask, u, bias, relu, g, v, m);
+    memset(vm, 0, (size_t)(pairs(g) * 36 * (g->C + g->OCp) * g->group) * sizeof *vm);
+    conv_kernels()->winograd_run(out, inp, in_mask, u, bias, relu, g, vm);
 }
 
 void conv_winograd_forward(float *out, const float *inp, const float *weight, const float *u, const float *bias,

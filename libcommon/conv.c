@@ -107,35 +107,40 @@ static ConvAlgo resolve(const ConvShape *s, ConvPass pass, ConvAlgo algo)
     return conv_algo_supported(s, pass, algo) ? algo : CONV_ALGO_GEMM;
 }
 
-// max(x, 0) in place, for the algorithms without a fused epilogue.
-static void relu_inplace(float *x, int64_t n)
+// The activation in place, for the algorithms without a fused epilogue.
+static void act_inplace(float *x, int64_t n, ConvAct act)
 {
+    if (act.kind == CONV_ACT_RELU) {
 #pragma omp parallel for schedule(static) if (n > CONV_PAR_MIN)
-    for (int64_t i = 0; i < n; i++)
-        x[i] = x[i] > 0.0f ? x[i] : 0.0f;
+        for (int64_t i = 0; i < n; i++)
+            x[i] = x[i] > 0.0f ? x[i] : 0.0f;
+    } else if (act.kind == CONV_ACT_LEAKY_RELU) {
+#pragma omp parallel for schedule(static) if (n > CONV_PAR_MIN)
+        for (int64_t i = 0; i < n; i++)
+            x[i] = x[i] > 0.0f ? x[i] : x[i] * act.slope;
+    }
 }
 
 // The plain and prepared entry points share these; prepared is only
 // passed with the algorithm conv_algo_choose picks, which it was made for.
 static void forward_dispatch(float *out, const float *inp, const float *weight, const float *prepared,
-                             const float *bias, bool relu, const ConvShape *s, void *workspace, ConvAlgo algo)
+                             const float *bias, ConvAct act, const ConvShape *s, void *workspace, ConvAlgo algo)
 {
     switch (resolve(s, CONV_PASS_FORWARD, algo)) {
     case CONV_ALGO_REF:
         conv_ref_forward(out, inp, weight, bias, s);
         break;
     case CONV_ALGO_WINOGRAD:
-        conv_winograd_forward(out, inp, weight, prepared, bias, relu, s, workspace);
+        conv_winograd_forward(out, inp, weight, prepared, bias, act, s, workspace);
         return;
     case CONV_ALGO_DIRECT:
-        conv_direct_forward(out, inp, weight, bias, relu, s, workspace);
+        conv_direct_forward(out, inp, weight, bias, act, s, workspace);
         return;
     default:
         conv_gemm_forward(out, inp, weight, bias, s, workspace);
         break;
     }
-    if (relu)
-        relu_inplace(out, s->N * s->OC * s->OH * s->OW);
+    act_inplace(out, s->N * s->OC * s->OH * s->OW, act);
 }
 
 static void backward_input_dispatch(float *dinp, const float *dout, const float *dout_mask, const float *weight,
@@ -160,7 +165,7 @@ static void backward_input_dispatch(float *dinp, const float *dout, const float 
 void conv2d_forward_cpu_algo(float *out, const float *inp, const float *weight, const float *bias,
                              const ConvShape *s, void *workspace, ConvAlgo algo)
 {
-    forward_dispatch(out, inp, weight, NULL, bias, false, s, workspace, algo);
+    forward_dispatch(out, inp, weight, NULL, bias, CONV_ACT_NONE_INIT, s, workspace, algo);
 }
 
 void conv2d_backward_input_cpu_algo(float *dinp, const float *dout, const float *weight, const ConvShape *s,
@@ -183,9 +188,9 @@ void conv_weights_prepare(void *prepared, const float *weight, const ConvShape *
 }
 
 void conv2d_forward_prepared_cpu(float *out, const float *inp, const float *weight, const void *prepared,
-                                 const float *bias, bool relu, const ConvShape *s, void *workspace)
+                                 const float *bias, ConvAct act, const ConvShape *s, void *workspace)
 {
-    forward_dispatch(out, inp, weight, conv_prepared_bytes(s, CONV_PASS_FORWARD) ? prepared : NULL, bias, relu, s,
+    forward_dispatch(out, inp, weight, conv_prepared_bytes(s, CONV_PASS_FORWARD) ? prepared : NULL, bias, act, s,
                      workspace, CONV_ALGO_AUTO);
 }
 

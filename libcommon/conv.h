@@ -65,6 +65,17 @@ typedef struct ConvShape {
     int64_t OH, OW;     /* output size: (H + 2*pad - KH) / stride + 1 */
 } ConvShape;
 
+/* An activation a forward applies in its epilogue, bit for bit what the
+ * separate op gives, without a second pass over the output:
+ *   CONV_ACT_RELU        x > 0 ? x : 0 (NaN -> 0);
+ *   CONV_ACT_LEAKY_RELU  x > 0 ? x : x * slope, for 0 < slope < 1. */
+typedef enum ConvActKind { CONV_ACT_NONE, CONV_ACT_RELU, CONV_ACT_LEAKY_RELU } ConvActKind;
+typedef struct ConvAct {
+    ConvActKind kind;
+    float slope; /* CONV_ACT_LEAKY_RELU */
+} ConvAct;
+#define CONV_ACT_NONE_INIT ((ConvAct){CONV_ACT_NONE, 0.0f})
+
 /* Validates and fills a shape (output size included). */
 bool conv_shape_init(ConvShape *s, int64_t N, int64_t C, int64_t H, int64_t W, int64_t OC, int64_t KH,
                      int64_t KW, int64_t stride, int64_t pad, Err *err);
@@ -150,7 +161,7 @@ void conv2d_backward_weight_cpu_algo(float *dweight, float *dbias, const float *
  *     size_t nb = conv_prepared_bytes(&s, CONV_PASS_FORWARD);
  *     void *pw = nb ? malloc(nb) : NULL;
  *     if (pw) conv_weights_prepare(pw, weight, &s, CONV_PASS_FORWARD);
- *     conv2d_forward_prepared_cpu(out, inp, weight, pw, bias, false, &s, ws);
+ *     conv2d_forward_prepared_cpu(out, inp, weight, pw, bias, CONV_ACT_NONE_INIT, &s, ws);
  */
 
 /* Bytes of the prepared form of weight (OC, C, KH, KW) for this pass (the
@@ -164,16 +175,14 @@ void conv_weights_prepare(void *prepared, const float *weight, const ConvShape *
 
 /* conv2d_forward_cpu and conv2d_backward_input_cpu with the weight's
  * prepared form for this pass (NULL: prepare nothing, transform on the fly,
- * as the plain entry points), and fused ReLU steps:
- *   relu       the forward writes max(conv + bias, 0), bit for bit what a
- *              separate x > 0 ? x : 0 pass gives (NaN -> 0), without a
- *              second pass over the output;
+ * as the plain entry points), and fused activation steps:
+ *   act        the forward writes act(conv + bias) (ConvAct above);
  *   dout_mask  NULL, or (N, OC, OH, OW): the backward-input takes dout *
  *              (dout_mask > 0), the gradient through a ReLU whose output is
  *              dout_mask, without materialising it. Only where
  *              conv_backward_input_masks(s) is true. */
 void conv2d_forward_prepared_cpu(float *out, const float *inp, const float *weight, const void *prepared,
-                                 const float *bias, bool relu, const ConvShape *s, void *workspace);
+                                 const float *bias, ConvAct act, const ConvShape *s, void *workspace);
 bool conv_backward_input_masks(const ConvShape *s);
 void conv2d_backward_input_prepared_cpu(float *dinp, const float *dout, const float *dout_mask, const float *weight,
                                         const void *prepared, const ConvShape *s, void *workspace);

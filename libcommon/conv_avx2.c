@@ -32,6 +32,8 @@
 #define VMUL(a, b) _mm256_mul_ps((a), (b))
 // max_ps returns its second operand when the first is NaN or both are zero.
 #define VMAX0(a) _mm256_max_ps((a), _mm256_setzero_ps())
+// a > 0 ? a : a * s for 0 < s < 1 (a NaN: a).
+#define VLEAKY(a, s) _mm256_max_ps(_mm256_mul_ps((a), (s)), (a))
 // dst[4 t + j] = o_j[t] for t < 8: four vectors interleaved (a 4x8 transpose).
 #define VSTORE_INTERLEAVE4(dst, o0, o1, o2, o3)                                                        \
     do {                                                                                              \

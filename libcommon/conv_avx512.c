@@ -33,6 +33,8 @@
 #define VMUL(a, b) _mm512_mul_ps((a), (b))
 // max_ps returns its second operand when the first is NaN or both are zero.
 #define VMAX0(a) _mm512_max_ps((a), _mm512_setzero_ps())
+// a > 0 ? a : a * s for 0 < s < 1 (a NaN: a).
+#define VLEAKY(a, s) _mm512_max_ps(_mm512_mul_ps((a), (s)), (a))
 #define DIR_OB 8
 #define WG_MR 12
 #define WG_NV 2

@@ -111,22 +111,22 @@ static void pad_planes(float *dst, const float *src, int64_t count, int64_t H, i
         copy_rows(dst + i * g->plane, g->plane, g->Wp, pad, src + i * H * W, H, W);
 }
 
-static void forward_run(float *out, const float *inp, const float *w, const float *bias, bool relu, int64_t N,
+static void forward_run(float *out, const float *inp, const float *w, const float *bias, ConvAct act, int64_t N,
                         int64_t H, int64_t W, int64_t pad, const DirGeom *g, int64_t nb, float *inpad)
 {
     for (int64_t n0 = 0; n0 < N; n0 += nb) {
         int64_t cnt = N - n0 < nb ? N - n0 : nb;
         pad_planes(inpad, inp + n0 * g->C * H * W, cnt * g->C, H, W, pad, g);
-        conv_kernels()->direct_run(out + n0 * g->OC * g->OH * g->OW, inpad, w, bias, relu, g, cnt);
+        conv_kernels()->direct_run(out + n0 * g->OC * g->OH * g->OW, inpad, w, bias, act, g, cnt);
     }
 }
 
-void conv_direct_forward(float *out, const float *inp, const float *weight, const float *bias, bool relu,
+void conv_direct_forward(float *out, const float *inp, const float *weight, const float *bias, ConvAct act,
                          const ConvShape *s, float *ws)
 {
     DirGeom g;
     pass_geom(&g, s, CONV_PASS_FORWARD);
-    forward_run(out, inp, weight, bias, relu, s->N, s->H, s->W, s->pad, &g, group_images(s, &g, CONV_PASS_FORWARD),
+    forward_run(out, inp, weight, bias, act, s->N, s->H, s->W, s->pad, &g, group_images(s, &g, CONV_PASS_FORWARD),
                 ws);
 }
 
@@ -142,7 +142,7 @@ void conv_direct_backward_input(float *dinp, const float *dout, const float *wei
         for (int64_t oc = 0; oc < s->OC; oc++)
             for (int64_t t = 0; t < kk; t++)
                 wf[(c * s->OC + oc) * kk + t] = weight[(oc * s->C + c) * kk + (kk - 1 - t)];
-    forward_run(dinp, dout, wf, NULL, false, s->N, s->OH, s->OW, K - 1 - s->pad, &g,
+    forward_run(dinp, dout, wf, NULL, CONV_ACT_NONE_INIT, s->N, s->OH, s->OW, K - 1 - s->pad, &g,
                 group_images(s, &g, CONV_PASS_BACKWARD_INPUT), inpad);
 }
 

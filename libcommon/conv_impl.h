@@ -108,15 +108,15 @@ typedef struct GemmJob {
 typedef struct ConvKernels {
     const char *isa;
     /* out (N, OC, OH, OW) from inp (N, C, H, W), U and bias (OC or NULL),
-     * then max(out, 0) with relu; with in_mask (N, C, H, W) non-NULL the
+     * then the activation act; with in_mask (N, C, H, W) non-NULL the
      * input is read as inp * (in_mask > 0) (a ReLU's backward fused into
      * the backward-input); vm: the V and M pairs (above), zeroed. Runs on
      * at most g->slots threads. */
     void (*winograd_run)(float *out, const float *inp, const float *in_mask, const float *u, const float *bias,
-                         bool relu, const WgGeom *g, float *vm);
+                         ConvAct act, const WgGeom *g, float *vm);
     /* out (n_images, OC, OH, OW) from padded planes (n_images, C) and
-     * weight (OC, C, K, K), then max(out, 0) with relu. */
-    void (*direct_run)(float *out, const float *inpad, const float *w, const float *bias, bool relu,
+     * weight (OC, C, K, K), then the activation act. */
+    void (*direct_run)(float *out, const float *inpad, const float *w, const float *bias, ConvAct act,
                        const DirGeom *g, int64_t n_images);
     /* dw_acc (OC, C, K, K) += correlation of flat dout planes (n_images, OC)
      * with padded input planes (n_images, C). */
@@ -139,13 +139,13 @@ size_t conv_winograd_workspace_floats(const ConvShape *s);
 size_t conv_winograd_prepared_floats(const ConvShape *s, ConvPass pass);
 void conv_winograd_prepare(float *u, const float *weight, const ConvShape *s, ConvPass pass);
 void conv_winograd_forward(float *out, const float *inp, const float *weight, const float *u, const float *bias,
-                           bool relu, const ConvShape *s, float *ws);
+                           ConvAct act, const ConvShape *s, float *ws);
 void conv_winograd_backward_input(float *dinp, const float *dout, const float *dout_mask, const float *weight,
                                   const float *u, const ConvShape *s, float *ws);
 
 bool conv_direct_supported(const ConvShape *s, ConvPass pass);
 size_t conv_direct_workspace_floats(const ConvShape *s);
-void conv_direct_forward(float *out, const float *inp, const float *weight, const float *bias, bool relu,
+void conv_direct_forward(float *out, const float *inp, const float *weight, const float *bias, ConvAct act,
                          const ConvShape *s,
                          float *ws);
 void conv_direct_backward_input(float *dinp, const float *dout, const float *weight, const ConvShape *s,

@@ -24,6 +24,7 @@
 #define VSUB(a, b) ((a) - (b))
 #define VMUL(a, b) ((a) * (b))
 #define VMAX0(a) ((a) > 0.0f ? (a) : 0.0f)
+#define VLEAKY(a, s) ((a) > 0.0f ? (a) : (a) * (s))
 #define DIR_OB 8
 #define WG_MR 12
 #define WG_NV 2

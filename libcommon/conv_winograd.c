@@ -154,7 +154,7 @@ void conv_winograd_prepare(float *u, const float *weight, const ConvShape *s, Co
 // The workspace keeps room for U at its start either way, so its layout
 // (and the V, M buffers' alignment) is the same with a prepared U.
 static void run(float *out, const float *inp, const float *in_mask, const float *weight, const float *u_ready,
-                const float *bias, bool relu, const WgGeom *g, bool flip, float *ws)
+                const float *bias, ConvAct act, const WgGeom *g, bool flip, float *ws)
 {
     float *u = ws, *vm = u + 36 * g->OCp * g->C;
     if (u_ready)
@@ -164,15 +164,15 @@ static void run(float *out, const float *inp, const float *in_mask, const float 
     // Tile columns past the last tile of a group are multiplied but never
     // read back; zeroing them keeps every value finite.
     memset(vm, 0, (size_t)(pairs(g) * 36 * (g->C + g->OCp) * g->group) * sizeof *vm);
-    conv_kernels()->winograd_run(out, inp, in_mask, u, bias, relu, g, vm);
+    conv_kernels()->winograd_run(out, inp, in_mask, u, bias, act, g, vm);
 }
 
 void conv_winograd_forward(float *out, const float *inp, const float *weight, const float *u, const float *bias,
-                           bool relu, const ConvShape *s, float *ws)
+                           ConvAct act, const ConvShape *s, float *ws)
 {
     WgGeom g;
     pass_geom(&g, s, CONV_PASS_FORWARD);
-    run(out, inp, NULL, weight, u, bias, relu, &g, false, ws);
+    run(out, inp, NULL, weight, u, bias, act, &g, false, ws);
 }
 
 void conv_winograd_backward_input(float *dinp, const float *dout, const float *dout_mask, const float *weight,
@@ -180,5 +180,5 @@ void conv_winograd_backward_input(float *dinp, const float *dout, const float *d
 {
     WgGeom g;
     pass_geom(&g, s, CONV_PASS_BACKWARD_INPUT);
-    run(dinp, dout, dout_mask, weight, u, NULL, false, &g, true, ws);
+    run(dinp, dout, dout_mask, weight, u, NULL, CONV_ACT_NONE_INIT, &g, true, ws);
 }

@@ -359,7 +359,8 @@ int64_t dpa_model_stab_params(const DpaModel *m, bool encoder, int res)
 
 /* ---- forward ---- */
 
-NNVar *dpa_model_conv(NNGraph *g, DpaModel *m, NNVar *x, const Conv *c)
+// dpa_model_conv, then LeakyReLU(0.2) with lrelu.
+static NNVar *conv_act(NNGraph *g, DpaModel *m, NNVar *x, const Conv *c, bool lrelu)
 {
     int pad = c->pad;
     if (c->reflect && pad > 0) {
@@ -374,8 +375,20 @@ NNVar *dpa_model_conv(NNGraph *g, DpaModel *m, NNVar *x, const Conv *c)
         params_download(m->params, c->scale, &s);
         x = nn_scale(g, x, s);
     }
-    x = nn_conv2d(g, x, params_var(m->params, c->w), params_var(m->params, c->b), 1, pad);
-    return c->norm ? dpa_model_norm(g, m, x, &c->bn) : x;
+    NNVar *w = params_var(m->params, c->w), *b = params_var(m->params, c->b);
+    if (lrelu && !c->norm) // one op: the same values and gradients, fewer passes
+        return nn_conv2d_leaky_relu(g, x, w, b, 1, pad, LRELU_SLOPE);
+    x = nn_conv2d(g, x, w, b, 1, pad);
+    if (c->norm)
+        x = dpa_model_norm(g, m, x, &c->bn);
+    return lrelu ? nn_leaky_relu(g, x, LRELU_SLOPE) : x;
+}
+
+NNVar *dpa_model_conv(NNGraph *g, DpaModel *m, NNVar *x, const Conv *c) { return conv_act(g, m, x, c, false); }
+
+NNVar *dpa_model_conv_lrelu(NNGraph *g, DpaModel *m, NNVar *x, const Conv *c)
+{
+    return conv_act(g, m, x, c, true);
 }
 
 NNVar *dpa_model_norm(NNGraph *g, DpaModel *m, NNVar *x, const DpaBatchNorm *bn)
@@ -420,8 +433,7 @@ static NNVar *res_block(NNGraph *g, DpaModel *m, NNVar *x, const ResBlock *b, Bl
         h = nn_upsample_nearest2(g, h);
         s = nn_upsample_nearest2(g, x);
     }
-    h = conv(g, m, h, &b->c1);
-    h = nn_leaky_relu(g, h, LRELU_SLOPE);
+    h = dpa_model_conv_lrelu(g, m, h, &b->c1);
     h = conv(g, m, h, &b->c2);
     if (b->skip.w >= 0)
         s = conv(g, m, s, &b->skip);

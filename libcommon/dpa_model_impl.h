@@ -103,6 +103,9 @@ DpaConv dpa_model_add_conv(DpaModel *m, const char *block, int in, int out, int 
 /* The ConvBlock without its activation: [ReflectionPad2d], Conv2d,
  * [WScale], [norm]: x (N, in, H, W) -> (N, out, H', W'). */
 NNVar *dpa_model_conv(NNGraph *g, DpaModel *m, NNVar *x, const DpaConv *c);
+/* The ConvBlock with act = leaky_relu (0.2): one fused op where there is no
+ * norm between the two (the same values and gradients either way). */
+NNVar *dpa_model_conv_lrelu(NNGraph *g, DpaModel *m, NNVar *x, const DpaConv *c);
 
 /* Declares a BatchNorm2d of `channels` named `layer` (.weight, .bias,
  * .running_mean, .running_var) when the configured norm is bn; otherwise

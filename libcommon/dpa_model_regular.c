@@ -139,21 +139,16 @@ int64_t dpa_regular_stab_params(const DpaModel *m, bool encoder, int res)
 /* ---- forward ---- */
 
 // ConvBlock(act = leaky_relu).
-static NNVar *conv_lrelu(NNGraph *g, DpaModel *m, NNVar *x, const DpaConv *c)
-{
-    return nn_leaky_relu(g, dpa_model_conv(g, m, x, c), DPA_LRELU_SLOPE);
-}
-
 static NNVar *from_rgb(NNGraph *g, DpaModel *m, NNVar *x, int res)
 {
-    return conv_lrelu(g, m, x, &m->reg_from_rgb[dpa_model_log2(res)]);
+    return dpa_model_conv_lrelu(g, m, x, &m->reg_from_rgb[dpa_model_log2(res)]);
 }
 
 // res_r of the encoder: r x r -> r/2 x r/2.
 static NNVar *down(NNGraph *g, DpaModel *m, NNVar *x, int res)
 {
     const DpaConv *c = m->reg_down[dpa_model_log2(res)];
-    x = conv_lrelu(g, m, conv_lrelu(g, m, x, &c[0]), &c[1]);
+    x = dpa_model_conv_lrelu(g, m, dpa_model_conv_lrelu(g, m, x, &c[0]), &c[1]);
     return m->arch.pool == DPA_POOL_MAX ? nn_maxpool2(g, x) : nn_avgpool2(g, x);
 }
 
@@ -161,7 +156,7 @@ static NNVar *down(NNGraph *g, DpaModel *m, NNVar *x, int res)
 static NNVar *up(NNGraph *g, DpaModel *m, NNVar *x, int res)
 {
     const DpaConv *c = m->reg_up[dpa_model_log2(res)];
-    return conv_lrelu(g, m, conv_lrelu(g, m, dpa_model_upsample(g, m, x), &c[0]), &c[1]);
+    return dpa_model_conv_lrelu(g, m, dpa_model_conv_lrelu(g, m, dpa_model_upsample(g, m, x), &c[0]), &c[1]);
 }
 
 static NNVar *to_rgb(NNGraph *g, DpaModel *m, NNVar *x, int res)
@@ -187,7 +182,7 @@ NNVar *dpa_regular_encode(NNGraph *g, DpaModel *m, NNVar *x, PgStage stage, int 
         h = down(g, m, h, r);
     if (m->arch.use_mbstddev)
         h = nn_minibatch_stddev(g, h);
-    h = conv_lrelu(g, m, conv_lrelu(g, m, h, &m->reg_last[0]), &m->reg_last[1]);
+    h = dpa_model_conv_lrelu(g, m, dpa_model_conv_lrelu(g, m, h, &m->reg_last[0]), &m->reg_last[1]);
     return dpa_model_conv(g, m, h, &m->reg_last[2]);
 }
 
@@ -195,7 +190,7 @@ NNVar *dpa_regular_decode(NNGraph *g, DpaModel *m, NNVar *z, PgStage stage, int 
 {
     if (m->arch.normalize_latents)
         z = nn_pixel_norm(g, z);
-    NNVar *h = conv_lrelu(g, m, conv_lrelu(g, m, z, &m->reg_first[0]), &m->reg_first[1]);
+    NNVar *h = dpa_model_conv_lrelu(g, m, dpa_model_conv_lrelu(g, m, z, &m->reg_first[0]), &m->reg_first[1]);
     bool trns = stage == PG_TRNS && res > m->min_res;
     int top = trns ? res / 2 : res;
     for (int r = 2 * m->last; r <= top; r *= 2)

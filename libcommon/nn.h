@@ -203,6 +203,10 @@ NNVar *nn_conv2d(NNGraph *g, NNVar *x, NNVar *w, NNVar *b, int stride, int pad);
  * two fewer passes over it (the VGG19 extractor's layers). No
  * create_graph (double) backward. */
 NNVar *nn_conv2d_relu(NNGraph *g, NNVar *x, NNVar *w, NNVar *b, int stride, int pad);
+/* nn_leaky_relu(nn_conv2d(...), slope) as one op, 0 < slope < 1: the same
+ * values and gradients (create_graph included) bit for bit, without the
+ * pre-activation or the separate passes (the DPA models' conv -> LReLU). */
+NNVar *nn_conv2d_leaky_relu(NNGraph *g, NNVar *x, NNVar *w, NNVar *b, int stride, int pad, float slope);
 /* torch.nn.Linear: x (N, K), w (O, K), b (O) or NULL -> (N, O). */
 NNVar *nn_linear(NNGraph *g, NNVar *x, NNVar *w, NNVar *b);
 /* ReflectionPad2d(pad): (N, C, H, W) -> (N, C, H+2pad, W+2pad); pad < H, W. */

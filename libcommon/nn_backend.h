@@ -56,9 +56,9 @@ typedef struct NNBackend {
      * "Prepared weights"); prepared_bytes 0: nothing to prepare */
     size_t (*conv_prepared_bytes)(const ConvShape *s, ConvPass pass);
     void (*conv_weights_prepare)(void *prepared, const float *weight, const ConvShape *s, ConvPass pass);
-    /* relu: out = max(conv + bias, 0) in the same pass (conv.h) */
+    /* act: out = act(conv + bias) in the same pass (conv.h ConvAct) */
     void (*conv2d_forward_prepared)(float *out, const float *inp, const float *weight, const void *prepared,
-                                    const float *bias, bool relu, const ConvShape *s, void *workspace);
+                                    const float *bias, ConvAct act, const ConvShape *s, void *workspace);
     /* whether conv2d_backward_input_prepared takes a dout_mask for s */
     bool (*conv_backward_input_masks)(const ConvShape *s);
     /* dout_mask: NULL, or the gradient of dout * (dout_mask > 0) (conv.h) */
@@ -80,6 +80,9 @@ typedef struct NNBackend {
     /* x = out > 0 ? x : 0, in place: relu_backward for a gradient buffer
      * that nothing else reads */
     void (*relu_mask)(float *x, const float *out, int64_t n);
+    /* x = out > 0 ? x : x * slope, in place: the same for a LeakyReLU whose
+     * output is out (out > 0 exactly where its input is, for slope > 0) */
+    void (*lrelu_mask)(float *x, const float *out, float slope, int64_t n);
     void (*tanh_forward)(float *out, const float *inp, int64_t n);
     void (*tanh_backward)(float *dinp, const float *dout, const float *out, int64_t n, bool acc);
     void (*sigmoid_forward)(float *out, const float *inp, int64_t n);

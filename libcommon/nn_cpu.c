@@ -57,6 +57,7 @@ static const NNBackend cpu_backend = {
     .relu_forward = nn_cpu_relu_forward,
     .relu_backward = nn_cpu_relu_backward,
     .relu_mask = nn_cpu_relu_mask,
+    .lrelu_mask = nn_cpu_lrelu_mask,
     .tanh_forward = nn_cpu_tanh_forward,
     .tanh_backward = nn_cpu_tanh_backward,
     .sigmoid_forward = nn_cpu_sigmoid_forward,

@@ -70,6 +70,11 @@ void nn_cpu_relu_mask(float *restrict x, const float *restrict out, int64_t n)
     NN_CPU_FOR(n, i, n, x[i] = out[i] > 0.0f ? x[i] : 0.0f;);
 }
 
+void nn_cpu_lrelu_mask(float *restrict x, const float *restrict out, float slope, int64_t n)
+{
+    NN_CPU_FOR(n, i, n, x[i] = out[i] > 0.0f ? x[i] : x[i] * slope;);
+}
+
 void nn_cpu_tanh_forward(float *restrict out, const float *restrict inp, int64_t n)
 {
     NN_CPU_FOR(n, i, n, out[i] = tanhf(inp[i]););

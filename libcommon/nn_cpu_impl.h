@@ -34,6 +34,7 @@ void nn_cpu_lrelu_backward(float *dinp, const float *dout, const float *inp, flo
 void nn_cpu_relu_forward(float *out, const float *inp, int64_t n);
 void nn_cpu_relu_backward(float *dinp, const float *dout, const float *out, int64_t n, bool acc);
 void nn_cpu_relu_mask(float *x, const float *out, int64_t n);
+void nn_cpu_lrelu_mask(float *x, const float *out, float slope, int64_t n);
 void nn_cpu_tanh_forward(float *out, const float *inp, int64_t n);
 void nn_cpu_tanh_backward(float *dinp, const float *dout, const float *out, int64_t n, bool acc);
 void nn_cpu_sigmoid_forward(float *out, const float *inp, int64_t n);

@@ -20,27 +20,42 @@ static void reshape_backward(NNGraph *g, NNVar *v);
 static void reshape_grad_graph(NNGraph *g, NNVar *v, NNVar *gout, const bool *need, NNVar **gin);
 
 static void conv_relu_backward(NNGraph *g, NNVar *v);
+static void conv_lrelu_backward(NNGraph *g, NNVar *v);
+static void conv_lrelu_grad_graph(NNGraph *g, NNVar *v, NNVar *gout, const bool *need, NNVar **gin);
 
 static const NNOpDef conv_def = {"conv2d", conv_backward, conv_grad_graph};
 static const NNOpDef conv_relu_def = {"conv2d_relu", conv_relu_backward, NULL};
+static const NNOpDef conv_lrelu_def = {"conv2d_leaky_relu", conv_lrelu_backward, conv_lrelu_grad_graph};
 static const NNOpDef conv_bi_def = {"conv2d_backward_input", conv_bi_backward, NULL};
 static const NNOpDef reshape_def = {"reshape", reshape_backward, reshape_grad_graph};
 
 static NNVar *conv_node(NNGraph *g, const NNOpDef *def, NNVar *x, NNVar *w, NNVar *b, int stride, int pad,
-                        bool relu);
+                        ConvAct act);
 
 NNVar *nn_conv2d(NNGraph *g, NNVar *x, NNVar *w, NNVar *b, int stride, int pad)
 {
-    return conv_node(g, &conv_def, x, w, b, stride, pad, false);
+    return conv_node(g, &conv_def, x, w, b, stride, pad, CONV_ACT_NONE_INIT);
 }
 
 NNVar *nn_conv2d_relu(NNGraph *g, NNVar *x, NNVar *w, NNVar *b, int stride, int pad)
 {
-    return conv_node(g, &conv_relu_def, x, w, b, stride, pad, true);
+    return conv_node(g, &conv_relu_def, x, w, b, stride, pad, (ConvAct){CONV_ACT_RELU, 0.0f});
+}
+
+NNVar *nn_conv2d_leaky_relu(NNGraph *g, NNVar *x, NNVar *w, NNVar *b, int stride, int pad, float slope)
+{
+    // The backward's mask reads the output's sign, and the kernels take
+    // max(x, slope x): both need 0 < slope < 1.
+    if (!(slope > 0.0f && slope < 1.0f))
+        return nn_impl_fail(g, "conv2d_leaky_relu", "slope %g is not in (0, 1)", (double)slope);
+    NNVar *v = conv_node(g, &conv_lrelu_def, x, w, b, stride, pad, (ConvAct){CONV_ACT_LEAKY_RELU, slope});
+    if (v)
+        v->a.f[0] = slope;
+    return v;
 }
 
 static NNVar *conv_node(NNGraph *g, const NNOpDef *def, NNVar *x, NNVar *w, NNVar *b, int stride, int pad,
-                        bool relu)
+                        ConvAct act)
 {
     NNVar *in[3] = {x, w, b};
     if (!nn_impl_inputs_ok(g, in, b ? 3 : 2))
@@ -68,7 +83,7 @@ static NNVar *conv_node(NNGraph *g, const NNOpDef *def, NNVar *x, NNVar *w, NNVa
     if (!ws && g->workspace_bytes == 0 && err_is_set(&g->err))
         return NULL;
     const void *pw = nn_impl_prepared_weight(g, w, &s, CONV_PASS_FORWARD);
-    g->be->conv2d_forward_prepared(v->value.data, tx->data, tw->data, pw, b ? b->value.data : NULL, relu, &s, ws);
+    g->be->conv2d_forward_prepared(v->value.data, tx->data, tw->data, pw, b ? b->value.data : NULL, act, &s, ws);
     return v;
 }
 
@@ -139,6 +154,22 @@ static void conv_relu_backward(NNGraph *g, NNVar *v)
     conv_backward(g, v);
 }
 
+// v = leaky_relu(conv): v->grad (this node's own buffer) takes the
+// LeakyReLU's factor in place, from the output's sign, then the
+// convolution's backward runs on it.
+static void conv_lrelu_backward(NNGraph *g, NNVar *v)
+{
+    g->be->lrelu_mask(v->grad, v->value.data, v->a.f[0], v->value.numel);
+    conv_backward(g, v);
+}
+
+// The same as a graph: the LeakyReLU's backward op (its mask from the
+// output, equal to the one from the pre-activation) into the convolution's.
+static void conv_lrelu_grad_graph(NNGraph *g, NNVar *v, NNVar *gout, const bool *need, NNVar **gin)
+{
+    conv_grad_graph(g, v, nn_impl_lrelu_backward(g, gout, v, v->a.f[0]), need, gin);
+}
+
 static void conv_grad_graph(NNGraph *g, NNVar *v, NNVar *gout, const bool *need, NNVar **gin)
 {
     if (need[0])
@@ -180,7 +211,7 @@ static void conv_bi_backward(NNGraph *g, NNVar *v)
         if (!dst || err_is_set(&g->err))
             return;
         const void *pw = nn_impl_prepared_weight(g, w, s, CONV_PASS_FORWARD);
-        g->be->conv2d_forward_prepared(dst, v->grad, w->value.data, pw, NULL, false, s, ws);
+        g->be->conv2d_forward_prepared(dst, v->grad, w->value.data, pw, NULL, CONV_ACT_NONE_INIT, s, ws);
         if (acc) {
             g->be->scale_acc(d, 1.0f, dst, dout->value.numel, true);
             nn_impl_scratch_release(g, dst, (size_t)dout->value.numel * sizeof(float));

@@ -304,14 +304,14 @@ static void test_prepared(void **state)
         float *out2 = malloc(no * sizeof(float)), *dinp2 = malloc(ni * sizeof(float));
         conv2d_forward_cpu(b.out, b.inp, b.weight, b.bias, s, b.ws);
         conv2d_backward_input_cpu(b.dinp, b.dout, b.weight, s, b.ws);
-        conv2d_forward_prepared_cpu(out2, b.inp, b.weight, pf, b.bias, false, s, b.ws);
+        conv2d_forward_prepared_cpu(out2, b.inp, b.weight, pf, b.bias, CONV_ACT_NONE_INIT, s, b.ws);
         conv2d_backward_input_prepared_cpu(dinp2, b.dout, NULL, b.weight, pb, s, b.ws);
         if (memcmp(out2, b.out, no * sizeof(float)) != 0)
             fail_msg("%s: prepared forward differs", case_str(&cases[i]));
         if (memcmp(dinp2, b.dinp, ni * sizeof(float)) != 0)
             fail_msg("%s: prepared backward-input differs", case_str(&cases[i]));
         // The fused ReLU: the same bits as a separate x > 0 ? x : 0 pass.
-        conv2d_forward_prepared_cpu(out2, b.inp, b.weight, pf, b.bias, true, s, b.ws);
+        conv2d_forward_prepared_cpu(out2, b.inp, b.weight, pf, b.bias, (ConvAct){CONV_ACT_RELU, 0.0f}, s, b.ws);
         size_t positive = 0;
         for (size_t k = 0; k < no; k++) {
             float want = b.out[k] > 0.0f ? b.out[k] : 0.0f;
@@ -320,6 +320,15 @@ static void test_prepared(void **state)
             positive += want > 0.0f;
         }
         assert_true(positive > no / 4 && positive < no * 3 / 4);
+        // The fused LeakyReLU: the same bits as x > 0 ? x : x * slope.
+        const float slope = 0.2f;
+        conv2d_forward_prepared_cpu(out2, b.inp, b.weight, pf, b.bias, (ConvAct){CONV_ACT_LEAKY_RELU, slope}, s,
+                                    b.ws);
+        for (size_t k = 0; k < no; k++) {
+            float want = b.out[k] > 0.0f ? b.out[k] : b.out[k] * slope;
+            if (memcmp(&out2[k], &want, sizeof want) != 0)
+                fail_msg("%s: fused LeakyReLU differs at %zu: %g, want %g", case_str(&cases[i]), k, out2[k], want);
+        }
         // The fused ReLU mask of the backward-input: the same bits as
         // masking dout first; b.out (about half positive) is the mask.
         assert_int_equal(conv_backward_input_masks(s), prepares[i]);
@@ -345,7 +354,7 @@ static void test_prepared(void **state)
             assert_int_equal(conv_prepared_bytes(&o.s, CONV_PASS_FORWARD), fb);
             float *o2 = malloc(n_out(&o.s) * sizeof(float));
             conv2d_forward_cpu(o.out, o.inp, o.weight, o.bias, &o.s, o.ws);
-            conv2d_forward_prepared_cpu(o2, o.inp, o.weight, pf, o.bias, false, &o.s, o.ws);
+            conv2d_forward_prepared_cpu(o2, o.inp, o.weight, pf, o.bias, CONV_ACT_NONE_INIT, &o.s, o.ws);
             if (memcmp(o2, o.out, n_out(&o.s) * sizeof(float)) != 0)
                 fail_msg("%s: prepared forward differs at another size", case_str(&other));
             free(o2);
@@ -393,7 +402,7 @@ static void test_precise(void **state)
     assert_int_equal(conv_prepared_bytes(s, CONV_PASS_FORWARD), 0);
     assert_int_equal(conv_prepared_bytes(s, CONV_PASS_BACKWARD_INPUT), 0);
     conv2d_forward_cpu(b.out, b.inp, b.weight, b.bias, s, b.ws);
-    conv2d_forward_prepared_cpu(out2, b.inp, b.weight, pf, b.bias, false, s, b.ws);
+    conv2d_forward_prepared_cpu(out2, b.inp, b.weight, pf, b.bias, CONV_ACT_NONE_INIT, s, b.ws);
     conv2d_backward_input_cpu(b.dinp, b.dout, b.weight, s, b.ws);
     conv2d_backward_input_prepared_cpu(dinp2, b.dout, NULL, b.weight, pb, s, b.ws);
     assert_false(conv_backward_input_masks(s));

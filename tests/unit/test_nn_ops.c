@@ -651,6 +651,113 @@ static void test_frozen_conv_prepared(void **state)
     free(wv), free(bv), free(xv), free(seed), free(want_y), free(want_dx), free(got), free(ws);
 }
 
+// nn_conv2d_leaky_relu against nn_leaky_relu(nn_conv2d): the same bytes
+// for the output, every gradient of a backward, and a create_graph
+// gradient penalty's gradients (the WGAN-GP pattern), on shapes of each
+// algorithm (direct, Winograd, GEMM).
+typedef struct FusedRun {
+    float *y, *dx, *dw, *db, *pen_dw, *pen_dw2;
+} FusedRun;
+
+static void fused_lrelu_run(bool fused, const int64_t *sh, const float *xv, const float *wv, const float *bv,
+                            const float *w2v, const float *seed, FusedRun *r)
+{
+    const int64_t N = sh[0], C = sh[1], H = sh[2], OC = sh[3], K = sh[4], stride = sh[5], pad = sh[6];
+    Err err = {0};
+    Params *p = params_new(nn_backend_cpu(), true, &err);
+    assert_non_null(p);
+    int wi = params_add(p, "w", 4, (int64_t[]){OC, C, K, K}, &err), bi = params_add(p, "b", 1, (int64_t[]){OC}, &err);
+    int w2i = params_add(p, "w2", 4, (int64_t[]){2, OC, 3, 3}, &err);
+    assert_true(wi >= 0 && bi >= 0 && w2i >= 0 && params_alloc(p, &err));
+    params_upload(p, wi, wv);
+    params_upload(p, bi, bv);
+    params_upload(p, w2i, w2v);
+    NNGraph *g = new_graph();
+    for (int pass = 0; pass < 2; pass++) {
+        nn_graph_reset(g);
+        params_zero_grad(p);
+        NNVar *x = nn_input(g, 4, (int64_t[]){N, C, H, H}, xv);
+        nn_set_requires_grad(x, true);
+        NNVar *w = params_var(p, wi), *b = params_var(p, bi);
+        NNVar *y = fused ? nn_conv2d_leaky_relu(g, x, w, b, (int)stride, (int)pad, 0.2f)
+                         : nn_leaky_relu(g, nn_conv2d(g, x, w, b, (int)stride, (int)pad), 0.2f);
+        assert_non_null(y);
+        const size_t ny = (size_t)y->value.numel, nw = (size_t)(OC * C * K * K);
+        if (pass == 0) {
+            // A plain backward from a seed.
+            assert_true(nn_backward_seeded(g, y, seed, &err));
+            r->y = malloc(ny * sizeof(float));
+            r->dx = malloc((size_t)x->value.numel * sizeof(float));
+            r->dw = malloc(nw * sizeof(float));
+            r->db = malloc((size_t)OC * sizeof(float));
+            memcpy(r->y, y->value.data, ny * sizeof(float));
+            memcpy(r->dx, x->grad, (size_t)x->value.numel * sizeof(float));
+            memcpy(r->dw, params_grad(p, wi), nw * sizeof(float));
+            memcpy(r->db, params_grad(p, bi), (size_t)OC * sizeof(float));
+        } else {
+            // penalty = sum((d sum(conv(y, w2)) / dx)^2), backward to the weights.
+            NNVar *out = nn_conv2d(g, y, params_var(p, w2i), NULL, 1, 1), *gx = NULL;
+            if (!nn_grad(g, out, &x, 1, &gx, &err))
+                fail_msg("%s", err.msg);
+            assert_true(nn_backward(g, nn_sum(g, nn_square(g, gx)), &err));
+            r->pen_dw = malloc(nw * sizeof(float));
+            r->pen_dw2 = malloc((size_t)(2 * OC * 9) * sizeof(float));
+            memcpy(r->pen_dw, params_grad(p, wi), nw * sizeof(float));
+            memcpy(r->pen_dw2, params_grad(p, w2i), (size_t)(2 * OC * 9) * sizeof(float));
+        }
+    }
+    nn_graph_free(g);
+    params_free(p);
+}
+
+static void test_conv_leaky_relu_fused(void **state)
+{
+    (void)state;
+    // N, C, H (= W), OC, K, stride, pad
+    static const int64_t shapes[][7] = {{2, 4, 10, 4, 3, 1, 1}, {2, 20, 9, 24, 3, 1, 1}, {2, 8, 8, 6, 4, 2, 1}};
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        const int64_t *sh = shapes[i];
+        const int64_t N = sh[0], C = sh[1], H = sh[2], OC = sh[3], K = sh[4];
+        ConvShape s;
+        Err err = {0};
+        assert_true(conv_shape_init(&s, N, C, H, H, OC, K, K, sh[5], sh[6], &err));
+        const size_t nx = (size_t)(N * C * H * H), nw = (size_t)(OC * C * K * K), ny = (size_t)(N * OC * s.OH * s.OW);
+        float *xv = malloc(nx * sizeof(float)), *wv = malloc(nw * sizeof(float)), *bv = malloc(OC * sizeof(float));
+        float *w2v = malloc((size_t)(2 * OC * 9) * sizeof(float)), *seed = malloc(ny * sizeof(float));
+        Rng rng;
+        rng_init(&rng, 900 + i);
+        float *fill[] = {xv, wv, bv, w2v, seed};
+        size_t counts[] = {nx, nw, (size_t)OC, (size_t)(2 * OC * 9), ny};
+        for (int k = 0; k < 5; k++)
+            for (size_t j = 0; j < counts[k]; j++)
+                fill[k][j] = 2 * rng_uniform_f32(&rng) - 1;
+        FusedRun a = {0}, b = {0};
+        fused_lrelu_run(false, sh, xv, wv, bv, w2v, seed, &a);
+        fused_lrelu_run(true, sh, xv, wv, bv, w2v, seed, &b);
+        size_t negative = 0;
+        for (size_t j = 0; j < ny; j++)
+            negative += a.y[j] < 0.0f;
+        assert_true(negative > ny / 4 && negative < ny * 3 / 4);
+        assert_memory_equal(a.y, b.y, ny * sizeof(float));
+        assert_memory_equal(a.dx, b.dx, nx * sizeof(float));
+        assert_memory_equal(a.dw, b.dw, nw * sizeof(float));
+        assert_memory_equal(a.db, b.db, (size_t)OC * sizeof(float));
+        assert_memory_equal(a.pen_dw, b.pen_dw, nw * sizeof(float));
+        assert_memory_equal(a.pen_dw2, b.pen_dw2, (size_t)(2 * OC * 9) * sizeof(float));
+        float *all[] = {xv, wv, bv, w2v, seed, a.y, a.dx, a.dw, a.db, a.pen_dw, a.pen_dw2,
+                        b.y, b.dx, b.dw, b.db, b.pen_dw, b.pen_dw2};
+        for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
+            free(all[k]);
+    }
+    Err err = {0};
+    NNGraph *g = new_graph();
+    NNVar *x = nn_full(g, 4, (int64_t[]){1, 1, 3, 3}, 1.0f), *w = nn_full(g, 4, (int64_t[]){1, 1, 1, 1}, 1.0f);
+    assert_null(nn_conv2d_leaky_relu(g, x, w, NULL, 1, 0, 1.5f));
+    assert_false(nn_graph_ok(g, &err));
+    assert_non_null(strstr(err.msg, "slope"));
+    nn_graph_free(g);
+}
+
 int main(void)
 {
     // Tiny tensors: threads would only add start-up cost (the kernels give
@@ -661,7 +768,7 @@ int main(void)
         cmocka_unit_test(test_grad_eltwise),      cmocka_unit_test(test_grad_reduce_norm),
         cmocka_unit_test(test_forward_semantics), cmocka_unit_test(test_errors),
         cmocka_unit_test(test_arena_steady_state), cmocka_unit_test(test_grad_perceptual),
-        cmocka_unit_test(test_frozen_conv_prepared),
+        cmocka_unit_test(test_frozen_conv_prepared), cmocka_unit_test(test_conv_leaky_relu_fused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -160,6 +160,23 @@ void conv_direct_backward_weight(float *dweight, float *dbias, const float *dout
         // The planes need neither padding nor spare columns: read in place.
         g.plane = g.qstride = s->H * s->W;
         conv_kernels()->direct_wgrad_run(acc, dout, inp, &g, s->N);
+    } else if (conv_direct_channel_wgrad(s)) {
+        // dout transposed to (image, pixel, channel): no more floats than
+        // the flat planes it replaces (OH * OW <= qstride).
+        const int64_t P = s->OH * s->OW;
+        float *dT = dflat;
+        for (int64_t n0 = 0; n0 < s->N; n0 += nb) {
+            int64_t cnt = s->N - n0 < nb ? s->N - n0 : nb;
+            pad_planes(inpad, inp + n0 * s->C * s->H * s->W, cnt * s->C, s->H, s->W, s->pad, &g);
+#pragma omp parallel for schedule(static) if (cnt * s->OC * P > CONV_PAR_MIN)
+            for (int64_t n = 0; n < cnt; n++) {
+                const float *src = dout + (n0 + n) * s->OC * P;
+                for (int64_t p = 0; p < P; p++)
+                    for (int64_t oc = 0; oc < s->OC; oc++)
+                        dT[(n * P + p) * s->OC + oc] = src[oc * P + p];
+            }
+            conv_kernels()->direct_wgrad_channel_run(acc, dT, inpad, &g, cnt);
+        }
     } else {
         for (int64_t n0 = 0; n0 < s->N; n0 += nb) {
             int64_t cnt = s->N - n0 < nb ? s->N - n0 : nb;

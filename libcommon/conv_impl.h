@@ -89,6 +89,19 @@ typedef struct DirGeom {
     int64_t rows_per_block; /* output rows per job */
 } DirGeom;
 
+/* The direct weight gradient of small planes (OH * OW <= DIR_CWG_PLANE,
+ * where the flat layout spends a fifth to a half of the vector lanes on
+ * padding columns) runs vectorised over output channels instead, from dout
+ * transposed to (n, OH * OW, OC), when OC is a multiple of DIR_CWG_OCB and
+ * there are taps (C * K * K) enough to share out. */
+#define DIR_CWG_OCB 16
+#define DIR_CWG_PLANE 64
+static inline bool conv_direct_channel_wgrad(const ConvShape *s)
+{
+    return s->OH * s->OW <= DIR_CWG_PLANE && s->OC % DIR_CWG_OCB == 0 && s->C * s->KH * s->KW >= 36 &&
+           !conv_plain_pointwise(s);
+}
+
 /* A matrix product C (M, N) = A (M, K) . B (K, N), or C += it.
  * A is packed in blocks of WG_OCB rows: element (i, k) at
  * a[(i / WG_OCB * K + k) * WG_OCB + i % WG_OCB], zero rows past M.
@@ -122,6 +135,10 @@ typedef struct ConvKernels {
      * with padded input planes (n_images, C). */
     void (*direct_wgrad_run)(double *dw_acc, const float *dflat, const float *inpad, const DirGeom *g,
                              int64_t n_images);
+    /* The same from dout transposed (n_images, OH * OW, OC)
+     * (conv_direct_channel_wgrad). */
+    void (*direct_wgrad_channel_run)(double *dw_acc, const float *dT, const float *inpad, const DirGeom *g,
+                                     int64_t n_images);
     void (*gemm_run)(const GemmJob *g);
 } ConvKernels;
 

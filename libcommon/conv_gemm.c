@@ -129,7 +129,7 @@ static void point_forward(float *out, const float *inp, const float *weight, con
     float *a = ws, *b = a + round_up(s->N, WG_OCB) * s->C;
     pack_a(a, inp, s->N, s->C, s->C, 1);
     point_weight(b, ld, weight, s, false);
-    GemmJob g = {a, b, out, s->N, cols, s->C, ld, cols, cols, 0, false};
+    GemmJob g = {a, b, out, s->N, cols, s->C, ld, cols, cols, 0, false, NULL};
     conv_kernels()->gemm_run(&g);
 }
 
@@ -140,7 +140,7 @@ static void point_backward_input(float *dinp, const float *dout, const float *we
     float *a = ws, *b = a + round_up(s->N, WG_OCB) * cols;
     pack_a(a, dout, s->N, cols, cols, 1);
     point_weight(b, ld, weight, s, true);
-    GemmJob g = {a, b, dinp, s->N, s->C, cols, ld, s->C, s->C, 0, false};
+    GemmJob g = {a, b, dinp, s->N, s->C, cols, ld, s->C, s->C, 0, false, NULL};
     conv_kernels()->gemm_run(&g);
 }
 
@@ -154,7 +154,7 @@ static void point_backward_weight(float *dweight, const float *dout, const float
         memcpy(b + n * ld, inp + n * s->C, (size_t)s->C * sizeof *b);
         memset(b + n * ld + s->C, 0, (size_t)(ld - s->C) * sizeof *b);
     }
-    GemmJob g = {a, b, dwt, cols, s->C, s->N, ld, s->C, s->C, 0, false};
+    GemmJob g = {a, b, dwt, cols, s->C, s->N, ld, s->C, s->C, 0, false, NULL};
     conv_kernels()->gemm_run(&g);
     for (int64_t oc = 0; oc < s->OC; oc++)
         for (int64_t p = 0; p < ohw; p++) {
@@ -208,7 +208,7 @@ static void whole_forward(float *out, const float *inp, const float *weight, con
         for (int64_t k = k0; k < k1; k++)
             memset(b + k * ld + s->OC, 0, (size_t)(ld - s->OC) * sizeof *b);
     }
-    GemmJob g = {a, b, out, s->N, s->OC, ckk, ld, s->OC, s->OC, 0, false};
+    GemmJob g = {a, b, out, s->N, s->OC, ckk, ld, s->OC, s->OC, 0, false, NULL};
     conv_kernels()->gemm_run(&g);
 }
 
@@ -219,7 +219,7 @@ static void whole_backward_input(float *dinp, const float *dout, const float *we
     float *a = ws, *b = a + round_up(s->N, WG_OCB) * s->OC;
     pack_a(a, dout, s->N, s->OC, s->OC, 1);
     copy_padded(b, ld, weight, s->OC, ckk);
-    GemmJob g = {a, b, dinp, s->N, ckk, s->OC, ld, ckk, ckk, 0, false};
+    GemmJob g = {a, b, dinp, s->N, ckk, s->OC, ld, ckk, ckk, 0, false, NULL};
     conv_kernels()->gemm_run(&g);
 }
 
@@ -230,7 +230,7 @@ static void whole_backward_weight(float *dweight, const float *dout, const float
     float *a = ws, *b = a + round_up(s->OC, WG_OCB) * s->N;
     pack_a(a, dout, s->OC, s->N, 1, s->OC); // dout^T
     copy_padded(b, ld, inp, s->N, ckk);
-    GemmJob g = {a, b, dweight, s->OC, ckk, s->N, ld, ckk, ckk, 0, true};
+    GemmJob g = {a, b, dweight, s->OC, ckk, s->N, ld, ckk, ckk, 0, true, NULL};
     conv_kernels()->gemm_run(&g);
 }
 
@@ -350,14 +350,15 @@ static void col2im(float *dinp, const float *col, int64_t ldb, int64_t n0, int64
 }
 
 // dst[n] (rows_out, hw) = a (packed, rows_out x rows_in) . src[n] (rows_in,
-// hw) for every image: a plain pointwise convolution (conv_impl.h) runs the
-// product on each image as it is, (C, H*W) row-major being the B operand.
-static void pointwise_product(float *dst, const float *a, const float *src, int64_t N, int64_t rows_in,
-                              int64_t rows_out, int64_t hw)
+// hw) (+ bias, per row) for every image: a plain pointwise convolution
+// (conv_impl.h) runs the product on each image as it is, (C, H*W) row-major
+// being the B operand.
+static void pointwise_product(float *dst, const float *a, const float *src, const float *bias, int64_t N,
+                              int64_t rows_in, int64_t rows_out, int64_t hw)
 {
     for (int64_t n = 0; n < N; n++) {
         GemmJob g = {a, src + n * rows_in * hw, dst + n * rows_out * hw, rows_out, hw, rows_in, hw, hw, hw, 0,
-                     false};
+                     false, bias};
         conv_kernels()->gemm_run(&g);
     }
 }
@@ -372,17 +373,19 @@ void conv_gemm_forward(float *out, const float *inp, const float *weight, const 
     } else if (is_point_output(s)) {
         whole_forward(out, inp, weight, s, ws);
     } else {
+        // The products add the bias as they write their results.
         pack_a(a, weight, s->OC, p.ckk, p.ckk, 1);
         if (conv_plain_pointwise(s))
-            pointwise_product(out, a, inp, s->N, s->C, s->OC, p.ohw);
+            pointwise_product(out, a, inp, bias, s->N, s->C, s->OC, p.ohw);
         else
             for (int64_t n0 = 0; n0 < s->N; n0 += p.nb) {
                 int64_t cnt = s->N - n0 < p.nb ? s->N - n0 : p.nb;
                 im2col(col, p.ldb, inp, n0, cnt, s);
                 GemmJob g = {a, col, out + n0 * s->OC * p.ohw, s->OC, cnt * p.ohw, p.ckk, p.ldb, p.ohw, p.ohw,
-                             s->OC * p.ohw, false};
+                             s->OC * p.ohw, false, bias};
                 conv_kernels()->gemm_run(&g);
             }
+        return;
     }
     if (bias) {
 #pragma omp parallel for schedule(static) if (s->N * s->OC * p.ohw > CONV_PAR_MIN)
@@ -404,7 +407,7 @@ void conv_gemm_backward_input(float *dinp, const float *dout, const float *weigh
     float *a = ws, *b = a + round_up(p.ckk, WG_OCB) * s->OC, *col = b + s->OC * p.ldb;
     pack_a(a, weight, p.ckk, s->OC, 1, p.ckk); // weight^T
     if (conv_plain_pointwise(s)) {
-        pointwise_product(dinp, a, dout, s->N, s->OC, s->C, p.ohw);
+        pointwise_product(dinp, a, dout, NULL, s->N, s->OC, s->C, p.ohw);
         return;
     }
     for (int64_t n0 = 0; n0 < s->N; n0 += p.nb) {
@@ -417,7 +420,7 @@ void conv_gemm_backward_input(float *dinp, const float *dout, const float *weigh
                 memcpy(row + i * p.ohw, dout + ((n0 + i) * s->OC + oc) * p.ohw, (size_t)p.ohw * sizeof *row);
             memset(row + cnt * p.ohw, 0, (size_t)(p.ldb - cnt * p.ohw) * sizeof *row);
         }
-        GemmJob g = {a, b, col, p.ckk, cnt * p.ohw, s->OC, p.ldb, p.ldb, p.ldb, 0, false};
+        GemmJob g = {a, b, col, p.ckk, cnt * p.ohw, s->OC, p.ldb, p.ldb, p.ldb, 0, false, NULL};
         conv_kernels()->gemm_run(&g);
         col2im(dinp, col, p.ldb, n0, cnt, s);
     }
@@ -444,7 +447,7 @@ void conv_gemm_backward_weight(float *dweight, float *dbias, const float *dout, 
                     d[k * WG_OCB] = oc < s->OC ? dout[((n0 + k / p.ohw) * s->OC + oc) * p.ohw + k % p.ohw] : 0.0f;
             }
         im2col_t(colt, p.ldb, inp, n0, cnt, s);
-        GemmJob g = {a, colt, dweight, s->OC, p.ckk, K, p.ldb, p.ckk, p.ckk, 0, true};
+        GemmJob g = {a, colt, dweight, s->OC, p.ckk, K, p.ldb, p.ckk, p.ckk, 0, true, NULL};
         conv_kernels()->gemm_run(&g);
     }
     if (dbias)

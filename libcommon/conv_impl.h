@@ -89,17 +89,16 @@ typedef struct DirGeom {
     int64_t rows_per_block; /* output rows per job */
 } DirGeom;
 
-/* The direct weight gradient of small planes (OH * OW <= DIR_CWG_PLANE,
- * where the flat layout spends a fifth to a half of the vector lanes on
- * padding columns) runs vectorised over output channels instead, from dout
- * transposed to (n, OH * OW, OC), when OC is a multiple of DIR_CWG_OCB and
- * there are taps (C * K * K) enough to share out. */
+/* The direct weight gradient runs vectorised over output channels instead
+ * of pixels, from dout transposed to (n, OH * OW, OC), when OC is a multiple
+ * of DIR_CWG_OCB and there are taps (C * K * K) enough to share out: no
+ * lanes go to the padding columns of the flat layout (a fifth to a half of
+ * them on planes of 16x16 to 4x4), and each input value, broadcast once,
+ * feeds DIR_CWG_OCB products. */
 #define DIR_CWG_OCB 16
-#define DIR_CWG_PLANE 64
 static inline bool conv_direct_channel_wgrad(const ConvShape *s)
 {
-    return s->OH * s->OW <= DIR_CWG_PLANE && s->OC % DIR_CWG_OCB == 0 && s->C * s->KH * s->KW >= 36 &&
-           !conv_plain_pointwise(s);
+    return s->OC % DIR_CWG_OCB == 0 && s->C * s->KH * s->KW >= 36 && !conv_plain_pointwise(s);
 }
 
 /* A matrix product C (M, N) = A (M, K) . B (K, N), or C += it.
@@ -108,13 +107,16 @@ static inline bool conv_direct_channel_wgrad(const ConvShape *s)
  * B is row-major with ldb >= N rounded up to WG_PANEL (the columns past N
  * are read, so they must hold finite values). Column j of C lands at
  * c + i * ldc + (j / cols_per_img) * img_stride + j % cols_per_img, which
- * scatters a product over several images back to (N, OC, OH, OW). */
+ * scatters a product over several images back to (N, OC, OH, OW).
+ * row_bias (M floats, or NULL; not with accumulate) is added to each row's
+ * finished sums as they are written: the bits of a separate pass after. */
 typedef struct GemmJob {
     const float *a;
     const float *b;
     float *c;
     int64_t M, N, K, ldb, ldc, cols_per_img, img_stride;
     bool accumulate;
+    const float *row_bias;
 } GemmJob;
 
 /* One set of kernels per instruction set. */

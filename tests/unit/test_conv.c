@@ -185,9 +185,9 @@ static void against_reference(void)
         // Winograd: groups of tiles that span tile rows and images; a kernel
         // wide enough for the threads to share each group.
         {3, 32, 18, 22, 40, 3, 1, 1}, {2, 256, 10, 10, 288, 3, 1, 1},
-        // Direct weight gradients of small planes, vectorised over output
-        // channels: two channel blocks, taps not a multiple of the block.
-        {3, 16, 7, 9, 32, 3, 1, 0},   {5, 5, 4, 4, 16, 3, 1, 1},
+        // Direct weight gradients vectorised over output channels: two
+        // channel blocks, taps not a multiple of the block, runs of rows.
+        {3, 16, 7, 9, 32, 3, 1, 0},   {5, 5, 4, 4, 16, 3, 1, 1},    {2, 4, 20, 20, 16, 3, 1, 1},
     };
     int special = 0;
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)

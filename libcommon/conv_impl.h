@@ -92,9 +92,9 @@ typedef struct DirGeom {
 /* The direct weight gradient runs vectorised over output channels instead
  * of pixels, from dout transposed to (n, OH * OW, OC), when OC is a multiple
  * of DIR_CWG_OCB and there are taps (C * K * K) enough to share out: no
- * lanes go to the padding columns of the flat layout (a fifth to a half of
- * them on planes of 16x16 to 4x4), and each input value, broadcast once,
- * feeds DIR_CWG_OCB products. */
+ * lanes go to the padding columns of the flat layout (a tenth of them at
+ * 16x16, a fifth at 8x8, a third at 4x4), and each input value, broadcast
+ * once, feeds DIR_CWG_OCB products. */
 #define DIR_CWG_OCB 16
 static inline bool conv_direct_channel_wgrad(const ConvShape *s)
 {

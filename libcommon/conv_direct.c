@@ -12,7 +12,9 @@
  * correlates dout (laid out with Wp columns, the extra ones zero) with the
  * padded input, a block of output channels against one input channel per
  * job (for 1x1 kernels, against a block of input channels), summed per
- * chunk of images into double. Plain 1x1 convolutions (conv_plain_pointwise)
+ * chunk of images into double; where conv_direct_channel_wgrad holds, dout
+ * is transposed to (image, pixel, channel) instead and the sums run over
+ * output channels in vectors. Plain 1x1 convolutions (conv_plain_pointwise)
  * read dout and the input in place.
  *
  * Images are processed in groups whose size depends on the shape only, so
@@ -160,33 +162,30 @@ void conv_direct_backward_weight(float *dweight, float *dbias, const float *dout
         // The planes need neither padding nor spare columns: read in place.
         g.plane = g.qstride = s->H * s->W;
         conv_kernels()->direct_wgrad_run(acc, dout, inp, &g, s->N);
-    } else if (conv_direct_channel_wgrad(s)) {
-        // dout transposed to (image, pixel, channel): no more floats than
-        // the flat planes it replaces (OH * OW <= qstride).
-        const int64_t P = s->OH * s->OW;
-        float *dT = dflat;
-        for (int64_t n0 = 0; n0 < s->N; n0 += nb) {
-            int64_t cnt = s->N - n0 < nb ? s->N - n0 : nb;
-            pad_planes(inpad, inp + n0 * s->C * s->H * s->W, cnt * s->C, s->H, s->W, s->pad, &g);
-#pragma omp parallel for schedule(static) if (cnt * s->OC * P > CONV_PAR_MIN)
-            for (int64_t n = 0; n < cnt; n++) {
-                const float *src = dout + (n0 + n) * s->OC * P;
-                for (int64_t p = 0; p < P; p++)
-                    for (int64_t oc = 0; oc < s->OC; oc++)
-                        dT[(n * P + p) * s->OC + oc] = src[oc * P + p];
-            }
-            conv_kernels()->direct_wgrad_channel_run(acc, dT, inpad, &g, cnt);
-        }
     } else {
+        const bool by_channel = conv_direct_channel_wgrad(s);
+        const int64_t P = s->OH * s->OW;
         for (int64_t n0 = 0; n0 < s->N; n0 += nb) {
             int64_t cnt = s->N - n0 < nb ? s->N - n0 : nb;
             pad_planes(inpad, inp + n0 * s->C * s->H * s->W, cnt * s->C, s->H, s->W, s->pad, &g);
+            if (by_channel) {
+                // dout transposed to (image, pixel, channel), in the room
+                // of the flat planes (P <= qstride).
+#pragma omp parallel for schedule(static) if (cnt * s->OC * P > CONV_PAR_MIN)
+                for (int64_t n = 0; n < cnt; n++) {
+                    const float *src = dout + (n0 + n) * s->OC * P;
+                    for (int64_t p = 0; p < P; p++)
+                        for (int64_t oc = 0; oc < s->OC; oc++)
+                            dflat[(n * P + p) * s->OC + oc] = src[oc * P + p];
+                }
+                conv_kernels()->direct_wgrad_channel_run(acc, dflat, inpad, &g, cnt);
+                continue;
+            }
             // dout planes with Wp columns, the last Wp - OW of them zero, so
             // the thrown-away outputs of the flat layout contribute nothing.
 #pragma omp parallel for schedule(static) if (cnt * s->OC * g.qstride > CONV_PAR_MIN)
             for (int64_t i = 0; i < cnt * s->OC; i++)
-                copy_rows(dflat + i * g.qstride, g.qstride, g.Wp, 0, dout + (n0 * s->OC + i) * s->OH * s->OW,
-                          s->OH, s->OW);
+                copy_rows(dflat + i * g.qstride, g.qstride, g.Wp, 0, dout + (n0 * s->OC + i) * P, s->OH, s->OW);
             conv_kernels()->direct_wgrad_run(acc, dflat, inpad, &g, cnt);
         }
     }

@@ -363,37 +363,41 @@ static void pointwise_product(float *dst, const float *a, const float *src, cons
     }
 }
 
+// out (N, OC, ohw) += bias per output channel, for the products whose rows
+// are not output channels.
+static void add_channel_bias(float *out, const float *bias, const ConvShape *s, int64_t ohw)
+{
+#pragma omp parallel for schedule(static) if (s->N * s->OC * ohw > CONV_PAR_MIN)
+    for (int64_t i = 0; i < s->N * s->OC; i++) {
+        float *o = out + i * ohw, b = bias[i % s->OC];
+        for (int64_t j = 0; j < ohw; j++)
+            o[j] += b;
+    }
+}
+
 void conv_gemm_forward(float *out, const float *inp, const float *weight, const float *bias, const ConvShape *s,
                        float *ws)
 {
     const Plan p = plan(s, CONV_PASS_FORWARD);
-    float *a = ws, *col = a + round_up(s->OC, WG_OCB) * p.ckk;
-    if (is_point_input(s)) {
-        point_forward(out, inp, weight, s, ws);
-    } else if (is_point_output(s)) {
-        whole_forward(out, inp, weight, s, ws);
-    } else {
-        // The products add the bias as they write their results.
-        pack_a(a, weight, s->OC, p.ckk, p.ckk, 1);
-        if (conv_plain_pointwise(s))
-            pointwise_product(out, a, inp, bias, s->N, s->C, s->OC, p.ohw);
-        else
-            for (int64_t n0 = 0; n0 < s->N; n0 += p.nb) {
-                int64_t cnt = s->N - n0 < p.nb ? s->N - n0 : p.nb;
-                im2col(col, p.ldb, inp, n0, cnt, s);
-                GemmJob g = {a, col, out + n0 * s->OC * p.ohw, s->OC, cnt * p.ohw, p.ckk, p.ldb, p.ohw, p.ohw,
-                             s->OC * p.ohw, false, bias};
-                conv_kernels()->gemm_run(&g);
-            }
+    if (is_point_input(s) || is_point_output(s)) {
+        (is_point_input(s) ? point_forward : whole_forward)(out, inp, weight, s, ws);
+        if (bias)
+            add_channel_bias(out, bias, s, p.ohw);
         return;
     }
-    if (bias) {
-#pragma omp parallel for schedule(static) if (s->N * s->OC * p.ohw > CONV_PAR_MIN)
-        for (int64_t i = 0; i < s->N * s->OC; i++) {
-            float *o = out + i * p.ohw, b = bias[i % s->OC];
-            for (int64_t j = 0; j < p.ohw; j++)
-                o[j] += b;
-        }
+    // Rows are output channels: the products add the bias as they write.
+    float *a = ws, *col = a + round_up(s->OC, WG_OCB) * p.ckk;
+    pack_a(a, weight, s->OC, p.ckk, p.ckk, 1);
+    if (conv_plain_pointwise(s)) {
+        pointwise_product(out, a, inp, bias, s->N, s->C, s->OC, p.ohw);
+        return;
+    }
+    for (int64_t n0 = 0; n0 < s->N; n0 += p.nb) {
+        int64_t cnt = s->N - n0 < p.nb ? s->N - n0 : p.nb;
+        im2col(col, p.ldb, inp, n0, cnt, s);
+        GemmJob g = {a, col, out + n0 * s->OC * p.ohw, s->OC, cnt * p.ohw, p.ckk, p.ldb, p.ohw, p.ohw,
+                     s->OC * p.ohw, false, bias};
+        conv_kernels()->gemm_run(&g);
     }
 }
 

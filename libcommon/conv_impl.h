@@ -125,7 +125,7 @@ typedef struct ConvKernels {
     /* out (N, OC, OH, OW) from inp (N, C, H, W), U and bias (OC or NULL),
      * then the activation act; with in_mask (N, C, H, W) non-NULL the
      * input is read as inp * (in_mask > 0) (a ReLU's backward fused into
-     * the backward-input); vm: the V and M pairs (above), zeroed. Runs on
+     * the backward-input); vm: room for the V and M pairs (above). Runs on
      * at most g->slots threads. */
     void (*winograd_run)(float *out, const float *inp, const float *in_mask, const float *u, const float *bias,
                          ConvAct act, const WgGeom *g, float *vm);

@@ -19,7 +19,6 @@
  * loses about two more digits, too many for training; not used.
  */
 #include <omp.h>
-#include <string.h>
 
 #include "conv_impl.h"
 
@@ -90,12 +89,11 @@ bool conv_winograd_supported(const ConvShape *s, ConvPass pass)
     return s->W <= WG_MAX_W && s->OW <= WG_MAX_W;
 }
 
-// V and M pairs: one per thread, or one the threads share.
-static int64_t pairs(const WgGeom *g) { return g->shared ? 1 : g->slots; }
-
+// U, then the V and M pairs: one per thread, or one the threads share.
 static size_t geom_floats(const WgGeom *g)
 {
-    return (size_t)(36 * g->OCp * g->C + pairs(g) * 36 * (g->C + g->OCp) * g->group);
+    const int64_t pairs = g->shared ? 1 : g->slots;
+    return (size_t)(36 * g->OCp * g->C + pairs * 36 * (g->C + g->OCp) * g->group);
 }
 
 size_t conv_winograd_workspace_floats(const ConvShape *s)
@@ -161,9 +159,6 @@ static void run(float *out, const float *inp, const float *in_mask, const float 
         u = (float *)u_ready;
     else
         transform_kernel(u, weight, g, flip);
-    // Tile columns past the last tile of a group are multiplied but never
-    // read back; zeroing them keeps every value finite.
-    memset(vm, 0, (size_t)(pairs(g) * 36 * (g->C + g->OCp) * g->group) * sizeof *vm);
     conv_kernels()->winograd_run(out, inp, in_mask, u, bias, act, g, vm);
 }
 

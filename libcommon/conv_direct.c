@@ -12,15 +12,20 @@
  * correlates dout (laid out with Wp columns, the extra ones zero) with the
  * padded input, a block of output channels against one input channel per
  * job (for 1x1 kernels, against a block of input channels), summed per
- * chunk of images into double; where conv_direct_channel_wgrad holds, dout
- * is transposed to (image, pixel, channel) instead and the sums run over
- * output channels in vectors. Plain 1x1 convolutions (conv_plain_pointwise)
- * read dout and the input in place.
+ * chunk of images into double. Where conv_direct_channel_wgrad holds, the
+ * sums run over output channels in vectors instead, run by run (see
+ * channel_wgrad). Plain 1x1 convolutions (conv_plain_pointwise) read dout
+ * and the input in place.
  *
- * Images are processed in groups whose size depends on the shape only, so
- * the workspace and the summation order do not depend on the thread count.
+ * Images are processed in groups, and runs in partial sums, whose sizes
+ * depend on the shape only, so the summation order does not depend on the
+ * thread count. The channel weight gradient's scratch is per thread.
  */
+#include <omp.h>
 #include <string.h>
+#ifdef __SSE__
+#include <xmmintrin.h>
+#endif
 
 #include "conv_impl.h"
 
@@ -59,6 +64,50 @@ bool conv_direct_supported(const ConvShape *s, ConvPass pass)
            s->OW + 2 * s->KH <= DIR_MAX_WP;
 }
 
+// The channel weight gradient (conv_direct_channel_wgrad) goes run by run:
+// a run is DIR_WGRAD_RUN pixels or so (whole images on small planes, a band
+// of output rows of one image on large ones), padded and transposed by the
+// thread that sums it, into scratch of its own that stays in its L1. Run i
+// adds into partial sum i % slots; each partial is summed by one thread in
+// run order, then the partials are added in slot order: the same bits
+// whatever the thread count, with room for CWG_SLOTS threads to share them.
+#define CWG_SLOTS 32
+typedef struct CwgPlan {
+    DirGeom run;           // one run's geometry: OH = its rows, planes of rows + K - 1 padded rows
+    int64_t images, bands; // images per run; runs per image (bands of run.OH rows)
+    int64_t runs, slots;
+    int64_t partial;       // doubles per partial sum: the weights, then the bias
+    int64_t scratch;       // floats per thread: padded input, then transposed dout
+    int threads;
+} CwgPlan;
+
+static void cwg_plan(CwgPlan *pl, const ConvShape *s, const DirGeom *g)
+{
+    const int64_t P = g->OH * g->OW, K = g->K;
+    pl->run = *g;
+    if (P < DIR_WGRAD_RUN) {
+        pl->images = DIR_WGRAD_RUN / P;
+        pl->bands = 1;
+    } else {
+        pl->images = 1;
+        pl->run.OH = DIR_WGRAD_RUN / g->OW > 1 ? DIR_WGRAD_RUN / g->OW : 1;
+        pl->run.plane = ((pl->run.OH + K - 1) * g->Wp + 15) / 16 * 16;
+        pl->bands = (g->OH + pl->run.OH - 1) / pl->run.OH;
+    }
+    pl->runs = (s->N + pl->images - 1) / pl->images * pl->bands;
+    pl->slots = pl->runs < CWG_SLOTS ? pl->runs : CWG_SLOTS;
+    pl->partial = g->OC * g->C * K * K + g->OC;
+    pl->scratch = pl->images * (g->C * pl->run.plane + pl->run.OH * g->OW * g->OC);
+    pl->threads = omp_get_max_threads();
+    if (pl->threads > pl->slots)
+        pl->threads = (int)pl->slots;
+}
+
+static size_t cwg_floats(const CwgPlan *pl)
+{
+    return (size_t)(2 * pl->slots * pl->partial + pl->threads * pl->scratch);
+}
+
 // Images per group for this pass: as many as fit DIR_GROUP_FLOATS.
 static int64_t group_images(const ConvShape *s, const DirGeom *g, ConvPass pass)
 {
@@ -78,6 +127,11 @@ static size_t pass_floats(const ConvShape *s, ConvPass pass)
     case CONV_PASS_BACKWARD_INPUT:
         return (size_t)(nb * g.C * g.plane + s->OC * s->C * kk);
     default:
+        if (conv_direct_channel_wgrad(s)) {
+            CwgPlan pl;
+            cwg_plan(&pl, s, &g);
+            return cwg_floats(&pl);
+        }
         return (size_t)(nb * (g.C * g.plane + g.OC * g.qstride) + 2 * s->OC * s->C * kk);
     }
 }
@@ -94,14 +148,25 @@ size_t conv_direct_workspace_floats(const ConvShape *s)
     return most;
 }
 
-// dst (plane floats) = src (H, W) placed at (pad, pad) in rows of Wp
-// floats, zeros everywhere else. One memset of the whole plane is faster
+// dst (plane floats) = rows y0 .. y0 + rows of src (H, W) zero padded by
+// pad on every side, in rows of Wp floats, zeros everywhere else (rows
+// outside the padded image too). One memset of the whole plane is faster
 // than zeroing only the border on these small planes.
-static void copy_rows(float *dst, int64_t plane, int64_t Wp, int64_t pad, const float *src, int64_t H, int64_t W)
+static void copy_band(float *dst, int64_t plane, int64_t Wp, int64_t pad, const float *src, int64_t H, int64_t W,
+                      int64_t y0, int64_t rows)
 {
     memset(dst, 0, (size_t)plane * sizeof *dst);
-    for (int64_t y = 0; y < H; y++)
-        memcpy(dst + (y + pad) * Wp + pad, src + y * W, (size_t)W * sizeof *dst);
+    for (int64_t r = 0; r < rows; r++) {
+        const int64_t y = y0 + r - pad;
+        if (y >= 0 && y < H)
+            memcpy(dst + r * Wp + pad, src + y * W, (size_t)W * sizeof *dst);
+    }
+}
+
+// The whole padded plane.
+static void copy_rows(float *dst, int64_t plane, int64_t Wp, int64_t pad, const float *src, int64_t H, int64_t W)
+{
+    copy_band(dst, plane, Wp, pad, src, H, W, 0, H + 2 * pad);
 }
 
 // dst (count, plane) = src (count, H, W) zero padded by pad on every side.
@@ -148,6 +213,86 @@ void conv_direct_backward_input(float *dinp, const float *dout, const float *wei
                 group_images(s, &g, CONV_PASS_BACKWARD_INPUT), inpad);
 }
 
+// dT (pixels, OC) = pixels p0 .. p0 + pixels of dout planes (OC, P) of one
+// image, transposed, in blocks of 4 channels by 4 pixels where SSE has the
+// 4x4 transpose (plain data movement). Four channels at a time: reading all
+// OC side by side would walk OC streams P floats apart, which share a few
+// L1 sets when P is a multiple of 1024.
+static void transpose_dout(float *restrict dT, const float *restrict dout, int64_t OC, int64_t P, int64_t p0,
+                           int64_t pixels)
+{
+    for (int64_t oc = 0; oc < OC; oc += 4) { // OC is a multiple of DIR_CWG_OCB
+        const float *s0 = dout + oc * P + p0, *s1 = s0 + P, *s2 = s1 + P, *s3 = s2 + P;
+        int64_t p = 0;
+#ifdef __SSE__
+        for (; p + 4 <= pixels; p += 4) {
+            __m128 a0 = _mm_loadu_ps(s0 + p), a1 = _mm_loadu_ps(s1 + p), a2 = _mm_loadu_ps(s2 + p),
+                   a3 = _mm_loadu_ps(s3 + p);
+            _MM_TRANSPOSE4_PS(a0, a1, a2, a3);
+            float *d = dT + p * OC + oc;
+            _mm_storeu_ps(d, a0);
+            _mm_storeu_ps(d + OC, a1);
+            _mm_storeu_ps(d + 2 * OC, a2);
+            _mm_storeu_ps(d + 3 * OC, a3);
+        }
+#endif
+        for (; p < pixels; p++) {
+            float *d = dT + p * OC + oc;
+            d[0] = s0[p];
+            d[1] = s1[p];
+            d[2] = s2[p];
+            d[3] = s3[p];
+        }
+    }
+}
+
+// The weight (and bias) gradient by channel, run by run (see CwgPlan).
+static void channel_wgrad(float *dweight, float *dbias, const float *dout, const float *inp, const ConvShape *s,
+                          const DirGeom *g, float *ws)
+{
+    CwgPlan pl;
+    cwg_plan(&pl, s, g);
+    const int64_t nw = pl.partial - g->OC, P = g->OH * g->OW, run_pixels = pl.run.OH * g->OW;
+    double *partials = (double *)ws; // 8-byte aligned as the workspace is
+    float *scratch = ws + 2 * pl.slots * pl.partial;
+    const ConvKernels *kern = conv_kernels();
+#pragma omp parallel num_threads(pl.threads) if (pl.threads > 1 && nw * s->N * P > CONV_PAR_MIN)
+    {
+        float *inpad = scratch + omp_get_thread_num() * pl.scratch;
+        float *dT = inpad + pl.images * g->C * pl.run.plane;
+#pragma omp for schedule(static)
+        for (int64_t slot = 0; slot < pl.slots; slot++) {
+            double *dw = partials + slot * pl.partial, *db = dw + nw;
+            memset(dw, 0, (size_t)pl.partial * sizeof *dw);
+            for (int64_t r = slot; r < pl.runs; r += pl.slots) {
+                const int64_t n0 = r / pl.bands * pl.images, y0 = r % pl.bands * pl.run.OH;
+                DirGeom run = pl.run;
+                run.OH = g->OH - y0 < run.OH ? g->OH - y0 : run.OH;
+                const int64_t images = s->N - n0 < pl.images ? s->N - n0 : pl.images;
+                for (int64_t n = 0; n < images; n++) {
+                    const float *x = inp + (n0 + n) * s->C * s->H * s->W;
+                    for (int64_t c = 0; c < s->C; c++)
+                        copy_band(inpad + (n * s->C + c) * run.plane, run.plane, g->Wp, s->pad,
+                                  x + c * s->H * s->W, s->H, s->W, y0, run.OH + g->K - 1);
+                    transpose_dout(dT + n * run_pixels * s->OC, dout + (n0 + n) * s->OC * P, s->OC, P, y0 * g->OW,
+                                   run.OH * g->OW);
+                }
+                kern->direct_wgrad_channel_run(dw, db, dT, inpad, &run, images);
+            }
+        }
+    }
+#pragma omp parallel for schedule(static) if (pl.slots * pl.partial > CONV_PAR_MIN)
+    for (int64_t i = 0; i < pl.partial; i++) {
+        double sum = 0.0;
+        for (int64_t slot = 0; slot < pl.slots; slot++)
+            sum += partials[slot * pl.partial + i];
+        if (i < nw)
+            dweight[i] += (float)sum;
+        else if (dbias)
+            dbias[i - nw] += (float)sum;
+    }
+}
+
 void conv_direct_backward_weight(float *dweight, float *dbias, const float *dout, const float *inp,
                                  const ConvShape *s, float *ws)
 {
@@ -157,35 +302,25 @@ void conv_direct_backward_weight(float *dweight, float *dbias, const float *dout
     const int64_t nw = s->OC * s->C * kk;
     double *acc = (double *)ws; // first: 8-byte aligned as the workspace is
     float *inpad = ws + 2 * nw, *dflat = inpad + nb * g.C * g.plane;
+    if (conv_direct_channel_wgrad(s)) {
+        channel_wgrad(dweight, dbias, dout, inp, s, &g, ws);
+        return;
+    }
     memset(acc, 0, (size_t)nw * sizeof *acc);
     if (conv_plain_pointwise(s)) {
         // The planes need neither padding nor spare columns: read in place.
         g.plane = g.qstride = s->H * s->W;
         conv_kernels()->direct_wgrad_run(acc, dout, inp, &g, s->N);
     } else {
-        const bool by_channel = conv_direct_channel_wgrad(s);
-        const int64_t P = s->OH * s->OW;
         for (int64_t n0 = 0; n0 < s->N; n0 += nb) {
             int64_t cnt = s->N - n0 < nb ? s->N - n0 : nb;
             pad_planes(inpad, inp + n0 * s->C * s->H * s->W, cnt * s->C, s->H, s->W, s->pad, &g);
-            if (by_channel) {
-                // dout transposed to (image, pixel, channel), in the room
-                // of the flat planes (P <= qstride).
-#pragma omp parallel for schedule(static) if (cnt * s->OC * P > CONV_PAR_MIN)
-                for (int64_t n = 0; n < cnt; n++) {
-                    const float *src = dout + (n0 + n) * s->OC * P;
-                    for (int64_t p = 0; p < P; p++)
-                        for (int64_t oc = 0; oc < s->OC; oc++)
-                            dflat[(n * P + p) * s->OC + oc] = src[oc * P + p];
-                }
-                conv_kernels()->direct_wgrad_channel_run(acc, dflat, inpad, &g, cnt);
-                continue;
-            }
             // dout planes with Wp columns, the last Wp - OW of them zero, so
             // the thrown-away outputs of the flat layout contribute nothing.
 #pragma omp parallel for schedule(static) if (cnt * s->OC * g.qstride > CONV_PAR_MIN)
             for (int64_t i = 0; i < cnt * s->OC; i++)
-                copy_rows(dflat + i * g.qstride, g.qstride, g.Wp, 0, dout + (n0 * s->OC + i) * P, s->OH, s->OW);
+                copy_rows(dflat + i * g.qstride, g.qstride, g.Wp, 0, dout + (n0 * s->OC + i) * s->OH * s->OW, s->OH,
+                          s->OW);
             conv_kernels()->direct_wgrad_run(acc, dflat, inpad, &g, cnt);
         }
     }

@@ -138,9 +138,11 @@ typedef struct ConvKernels {
     void (*direct_wgrad_run)(double *dw_acc, const float *dflat, const float *inpad, const DirGeom *g,
                              int64_t n_images);
     /* The same from dout transposed (n_images, OH * OW, OC)
-     * (conv_direct_channel_wgrad). */
-    void (*direct_wgrad_channel_run)(double *dw_acc, const float *dT, const float *inpad, const DirGeom *g,
-                                     int64_t n_images);
+     * (conv_direct_channel_wgrad), for one run of pixels, and db_acc (OC)
+     * += the sums of dout: each weight's products and each bias's terms
+     * over the run are one float chain. On the calling thread. */
+    void (*direct_wgrad_channel_run)(double *dw_acc, double *db_acc, const float *dT, const float *inpad,
+                                     const DirGeom *g, int64_t n_images);
     void (*gemm_run)(const GemmJob *g);
 } ConvKernels;
 

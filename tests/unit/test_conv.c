@@ -186,8 +186,10 @@ static void against_reference(void)
         // wide enough for the threads to share each group.
         {3, 32, 18, 22, 40, 3, 1, 1}, {2, 256, 10, 10, 288, 3, 1, 1},
         // Direct weight gradients vectorised over output channels: two
-        // channel blocks, taps not a multiple of the block, runs of rows.
+        // channel blocks, taps not a multiple of the block, runs of rows,
+        // more runs than partial sums (36 bands of 8 rows, a last short one).
         {3, 16, 7, 9, 32, 3, 1, 0},   {5, 5, 4, 4, 16, 3, 1, 1},    {2, 4, 20, 20, 16, 3, 1, 1},
+        {9, 16, 30, 30, 16, 3, 1, 1},
     };
     int special = 0;
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
@@ -246,6 +248,7 @@ static void test_repeatable(void **state)
         {4, 64, 20, 20, 64, 3, 1, 1}, {8, 4, 32, 32, 4, 3, 1, 1},  {8, 16, 16, 16, 16, 3, 1, 1},
         {4, 32, 11, 11, 16, 4, 2, 1}, {4, 64, 9, 9, 128, 1, 1, 0}, {4, 3, 24, 24, 64, 3, 1, 1},
         {6, 64, 16, 16, 64, 1, 1, 0}, {2, 256, 10, 10, 288, 3, 1, 1}, {40, 16, 8, 8, 16, 3, 1, 1},
+        {6, 16, 40, 40, 32, 3, 1, 1}, // the channel weight gradient: 42 runs, 32 partial sums
     };
     int saved = omp_get_max_threads(), most = saved > 1 ? saved : 2;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -116,6 +116,13 @@ static int64_t group_images(const ConvShape *s, const DirGeom *g, ConvPass pass)
     return nb < 1 ? 1 : nb > s->N ? s->N : nb;
 }
 
+// Floats forward_run needs: the padded planes of a group of nb images, and
+// the transposed weight where the kernel runs by channel.
+static int64_t forward_floats(const DirGeom *g, int64_t nb)
+{
+    return nb * g->C * g->plane + (conv_direct_channel_forward(g) ? g->OC * g->C * g->K * g->K : 0);
+}
+
 static size_t pass_floats(const ConvShape *s, ConvPass pass)
 {
     DirGeom g;
@@ -123,9 +130,9 @@ static size_t pass_floats(const ConvShape *s, ConvPass pass)
     int64_t nb = group_images(s, &g, pass), kk = s->KH * s->KW;
     switch (pass) {
     case CONV_PASS_FORWARD:
-        return (size_t)(nb * g.C * g.plane);
+        return (size_t)forward_floats(&g, nb);
     case CONV_PASS_BACKWARD_INPUT:
-        return (size_t)(nb * g.C * g.plane + s->OC * s->C * kk);
+        return (size_t)(forward_floats(&g, nb) + s->OC * s->C * kk);
     default:
         if (conv_direct_channel_wgrad(s)) {
             CwgPlan pl;
@@ -179,12 +186,24 @@ static void pad_planes(float *dst, const float *src, int64_t count, int64_t H, i
 }
 
 static void forward_run(float *out, const float *inp, const float *w, const float *bias, ConvAct act, int64_t N,
-                        int64_t H, int64_t W, int64_t pad, const DirGeom *g, int64_t nb, float *inpad)
+                        int64_t H, int64_t W, int64_t pad, const DirGeom *g, int64_t nb, float *ws)
 {
+    const ConvKernels *kern = conv_kernels();
+    const bool by_channel = conv_direct_channel_forward(g);
+    const int64_t taps = g->C * g->K * g->K;
+    float *wT = ws, *inpad = by_channel ? ws + g->OC * taps : ws;
+    if (by_channel)
+        for (int64_t oc = 0; oc < g->OC; oc++)
+            for (int64_t t = 0; t < taps; t++)
+                wT[t * g->OC + oc] = w[oc * taps + t];
     for (int64_t n0 = 0; n0 < N; n0 += nb) {
         int64_t cnt = N - n0 < nb ? N - n0 : nb;
         pad_planes(inpad, inp + n0 * g->C * H * W, cnt * g->C, H, W, pad, g);
-        conv_kernels()->direct_run(out + n0 * g->OC * g->OH * g->OW, inpad, w, bias, act, g, cnt);
+        float *o = out + n0 * g->OC * g->OH * g->OW;
+        if (by_channel)
+            kern->direct_channel_run(o, inpad, wT, bias, act, g, cnt);
+        else
+            kern->direct_run(o, inpad, w, bias, act, g, cnt);
     }
 }
 

@@ -101,6 +101,18 @@ static inline bool conv_direct_channel_wgrad(const ConvShape *s)
     return s->OC % DIR_CWG_OCB == 0 && s->C * s->KH * s->KW >= 36 && !conv_plain_pointwise(s);
 }
 
+/* The direct forward (and so backward-input) runs vectorised over output
+ * channels, from the weight transposed to (C * K * K, OC), on planes of up
+ * to DIR_CFW_MAX_OW columns, where the flat layout's padding columns would
+ * take a ninth of the lanes or more (a third at 4x4). Same bits as the flat
+ * kernel. g: the pass's geometry (for backward-input, OC is the input's
+ * channel count). */
+#define DIR_CFW_MAX_OW 16
+static inline bool conv_direct_channel_forward(const DirGeom *g)
+{
+    return g->OC % DIR_CWG_OCB == 0 && g->C * g->K * g->K >= 36 && g->OW <= DIR_CFW_MAX_OW;
+}
+
 /* A matrix product C (M, N) = A (M, K) . B (K, N), or C += it.
  * A is packed in blocks of WG_OCB rows: element (i, k) at
  * a[(i / WG_OCB * K + k) * WG_OCB + i % WG_OCB], zero rows past M.
@@ -133,6 +145,10 @@ typedef struct ConvKernels {
      * weight (OC, C, K, K), then the activation act. */
     void (*direct_run)(float *out, const float *inpad, const float *w, const float *bias, ConvAct act,
                        const DirGeom *g, int64_t n_images);
+    /* The same by channel (conv_direct_channel_forward), from wT
+     * (C, K, K, OC). */
+    void (*direct_channel_run)(float *out, const float *inpad, const float *wT, const float *bias, ConvAct act,
+                               const DirGeom *g, int64_t n_images);
     /* dw_acc (OC, C, K, K) += correlation of flat dout planes (n_images, OC)
      * with padded input planes (n_images, C). */
     void (*direct_wgrad_run)(double *dw_acc, const float *dflat, const float *inpad, const DirGeom *g,

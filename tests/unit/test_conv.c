@@ -190,6 +190,9 @@ static void against_reference(void)
         // more runs than partial sums (36 bands of 8 rows, a last short one).
         {3, 16, 7, 9, 32, 3, 1, 0},   {5, 5, 4, 4, 16, 3, 1, 1},    {2, 4, 20, 20, 16, 3, 1, 1},
         {9, 16, 30, 30, 16, 3, 1, 1},
+        // The direct forward by channel: pixels not a multiple of the
+        // block, more than one tile of pixels, a 4x4 kernel.
+        {3, 16, 7, 9, 32, 3, 1, 1},   {2, 16, 20, 16, 16, 3, 1, 1}, {2, 16, 6, 6, 16, 4, 1, 2},
     };
     int special = 0;
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
@@ -290,9 +293,10 @@ static void test_prepared(void **state)
     (void)state;
     static const Case cases[] = {
         {3, 32, 13, 13, 40, 3, 1, 1}, {2, 24, 9, 9, 20, 3, 1, 2},  {2, 4, 16, 16, 4, 3, 1, 1},
-        {2, 32, 9, 9, 32, 4, 2, 1},   {2, 24, 6, 70, 20, 3, 1, 1},
+        {2, 32, 9, 9, 32, 4, 2, 1},   {2, 24, 6, 70, 20, 3, 1, 1}, {3, 16, 7, 9, 32, 3, 1, 1},
+        {2, 16, 20, 16, 16, 3, 1, 1},
     };
-    static const bool prepares[] = {true, true, false, false, true};
+    static const bool prepares[] = {true, true, false, false, true, false, false};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         Buffers b;
         buffers_init(&b, &cases[i], 80 + i);

@@ -6,20 +6,22 @@
  * zero padded into a workspace; output pixel q = y * Wp + x then reads tap
  * (kh, kw) at q + kh * Wp + kw, so the kernel in conv_kernels.inc is a run
  * of contiguous vector loads and FMAs, up to 8 output channels at a time.
+ * On narrow planes (conv_direct_channel_forward) the vectors run over 16
+ * output channels instead, so no lanes go to the padding columns.
  *
  * Backward-input is the forward convolution of dout with the kernel flipped
- * and its channel axes swapped, padded by K - 1 - pad. Backward-weight
- * correlates dout (laid out with Wp columns, the extra ones zero) with the
- * padded input, a block of output channels against one input channel per
- * job (for 1x1 kernels, against a block of input channels), summed per
- * chunk of images into double. Where conv_direct_channel_wgrad holds, the
- * sums run over output channels in vectors instead, run by run (see
- * channel_wgrad). Plain 1x1 convolutions (conv_plain_pointwise) read dout
- * and the input in place.
+ * and its channel axes swapped, padded by K - 1 - pad. Backward-weight goes
+ * run by run (see WgradPlan): it correlates dout (laid out with Wp columns,
+ * the extra ones zero) with the padded input, a block of output channels
+ * against one input channel and kernel row per job (for 1x1 kernels, a
+ * block of input channels); where conv_direct_channel_wgrad holds, dout is
+ * transposed to (pixel, channel) and the sums run over output channels in
+ * vectors. Plain 1x1 convolutions (conv_plain_pointwise) read dout and the
+ * input in place.
  *
- * Images are processed in groups, and runs in partial sums, whose sizes
- * depend on the shape only, so the summation order does not depend on the
- * thread count. The channel weight gradient's scratch is per thread.
+ * Groups of images, runs and partial sums have sizes that depend on the
+ * shape only, so the summation order does not depend on the thread count.
+ * The weight gradient's scratch is per thread.
  */
 #include <omp.h>
 #include <string.h>
@@ -64,55 +66,70 @@ bool conv_direct_supported(const ConvShape *s, ConvPass pass)
            s->OW + 2 * s->KH <= DIR_MAX_WP;
 }
 
-// The channel weight gradient (conv_direct_channel_wgrad) goes run by run:
-// a run is DIR_WGRAD_RUN pixels or so (whole images on small planes, a band
-// of output rows of one image on large ones), padded and transposed by the
-// thread that sums it, into scratch of its own that stays in its L1. Run i
-// adds into partial sum i % slots; each partial is summed by one thread in
-// run order, then the partials are added in slot order: the same bits
-// whatever the thread count, with room for CWG_SLOTS threads to share them.
-#define CWG_SLOTS 32
-typedef struct CwgPlan {
+// The weight gradient goes run by run: a run is a few hundred to a few
+// thousand output pixels (whole images on small planes, a band of output
+// rows of one image on large ones), padded (and dout transposed or laid
+// out flat) by the thread that sums it, into scratch of its own that stays
+// in its L1 or L2. Run i adds into partial sum i % slots; each partial is
+// summed by one thread in run order, then the partials are added in slot
+// order: the same bits whatever the thread count, with room for
+// WGRAD_SLOTS threads to share them. Each weight's products over a run are
+// float sums (in lanes, for the flat kernel), then added in double.
+#define WGRAD_SLOTS 32
+// Pixels per run: the channel kernel keeps one float chain per weight over
+// the whole run; the flat one spreads a run over its lanes.
+#define WGRAD_CHANNEL_RUN DIR_WGRAD_RUN
+#define WGRAD_FLAT_RUN (8 * DIR_WGRAD_RUN)
+typedef struct WgradPlan {
+    bool by_channel;       // conv_direct_channel_wgrad
+    bool in_place;         // conv_plain_pointwise: runs read the tensors themselves
     DirGeom run;           // one run's geometry: OH = its rows, planes of rows + K - 1 padded rows
     int64_t images, bands; // images per run; runs per image (bands of run.OH rows)
     int64_t runs, slots;
     int64_t partial;       // doubles per partial sum: the weights, then the bias
-    int64_t scratch;       // floats per thread: padded input, then transposed dout
+    int64_t scratch;       // floats per thread: padded input, then dout
     int threads;
-} CwgPlan;
+} WgradPlan;
 
-static void cwg_plan(CwgPlan *pl, const ConvShape *s, const DirGeom *g)
+static void wgrad_plan(WgradPlan *pl, const ConvShape *s, const DirGeom *g)
 {
     const int64_t P = g->OH * g->OW, K = g->K;
+    pl->by_channel = conv_direct_channel_wgrad(s);
+    pl->in_place = conv_plain_pointwise(s);
+    const int64_t target = pl->by_channel ? WGRAD_CHANNEL_RUN : WGRAD_FLAT_RUN;
     pl->run = *g;
-    if (P < DIR_WGRAD_RUN) {
-        pl->images = DIR_WGRAD_RUN / P;
+    if (pl->in_place)
+        pl->run.plane = pl->run.qstride = s->H * s->W;
+    if (P < target || pl->in_place) {
+        pl->images = P < target ? target / P : 1;
         pl->bands = 1;
     } else {
         pl->images = 1;
-        pl->run.OH = DIR_WGRAD_RUN / g->OW > 1 ? DIR_WGRAD_RUN / g->OW : 1;
-        pl->run.plane = ((pl->run.OH + K - 1) * g->Wp + 15) / 16 * 16;
+        pl->run.OH = target / g->OW > 1 ? target / g->OW : 1;
+        pl->run.plane = ((pl->run.OH + K - 1) * g->Wp + 2 * DIR_QALIGN + K + 15) / 16 * 16;
+        pl->run.qstride = (pl->run.OH * g->Wp + DIR_QALIGN - 1) / DIR_QALIGN * DIR_QALIGN;
         pl->bands = (g->OH + pl->run.OH - 1) / pl->run.OH;
     }
     pl->runs = (s->N + pl->images - 1) / pl->images * pl->bands;
-    pl->slots = pl->runs < CWG_SLOTS ? pl->runs : CWG_SLOTS;
+    pl->slots = pl->runs < WGRAD_SLOTS ? pl->runs : WGRAD_SLOTS;
     pl->partial = g->OC * g->C * K * K + g->OC;
-    pl->scratch = pl->images * (g->C * pl->run.plane + pl->run.OH * g->OW * g->OC);
+    const int64_t dout_floats = pl->by_channel ? pl->run.OH * g->OW * g->OC : g->OC * pl->run.qstride;
+    pl->scratch = pl->in_place ? 0 : pl->images * (g->C * pl->run.plane + dout_floats);
     pl->threads = omp_get_max_threads();
     if (pl->threads > pl->slots)
         pl->threads = (int)pl->slots;
 }
 
-static size_t cwg_floats(const CwgPlan *pl)
+static size_t wgrad_floats(const WgradPlan *pl)
 {
     return (size_t)(2 * pl->slots * pl->partial + pl->threads * pl->scratch);
 }
 
-// Images per group for this pass: as many as fit DIR_GROUP_FLOATS.
-static int64_t group_images(const ConvShape *s, const DirGeom *g, ConvPass pass)
+// Images per group of the forward and backward-input: as many as fit
+// DIR_GROUP_FLOATS.
+static int64_t group_images(const ConvShape *s, const DirGeom *g)
 {
-    int64_t per = g->C * g->plane + (pass == CONV_PASS_BACKWARD_WEIGHT ? g->OC * g->qstride : 0);
-    int64_t nb = DIR_GROUP_FLOATS / per;
+    int64_t nb = DIR_GROUP_FLOATS / (g->C * g->plane);
     return nb < 1 ? 1 : nb > s->N ? s->N : nb;
 }
 
@@ -127,19 +144,17 @@ static size_t pass_floats(const ConvShape *s, ConvPass pass)
 {
     DirGeom g;
     pass_geom(&g, s, pass);
-    int64_t nb = group_images(s, &g, pass), kk = s->KH * s->KW;
+    int64_t nb = group_images(s, &g), kk = s->KH * s->KW;
     switch (pass) {
     case CONV_PASS_FORWARD:
         return (size_t)forward_floats(&g, nb);
     case CONV_PASS_BACKWARD_INPUT:
         return (size_t)(forward_floats(&g, nb) + s->OC * s->C * kk);
-    default:
-        if (conv_direct_channel_wgrad(s)) {
-            CwgPlan pl;
-            cwg_plan(&pl, s, &g);
-            return cwg_floats(&pl);
-        }
-        return (size_t)(nb * (g.C * g.plane + g.OC * g.qstride) + 2 * s->OC * s->C * kk);
+    default: {
+        WgradPlan pl;
+        wgrad_plan(&pl, s, &g);
+        return wgrad_floats(&pl);
+    }
     }
 }
 
@@ -212,7 +227,7 @@ void conv_direct_forward(float *out, const float *inp, const float *weight, cons
 {
     DirGeom g;
     pass_geom(&g, s, CONV_PASS_FORWARD);
-    forward_run(out, inp, weight, bias, act, s->N, s->H, s->W, s->pad, &g, group_images(s, &g, CONV_PASS_FORWARD),
+    forward_run(out, inp, weight, bias, act, s->N, s->H, s->W, s->pad, &g, group_images(s, &g),
                 ws);
 }
 
@@ -229,7 +244,7 @@ void conv_direct_backward_input(float *dinp, const float *dout, const float *wei
             for (int64_t t = 0; t < kk; t++)
                 wf[(c * s->OC + oc) * kk + t] = weight[(oc * s->C + c) * kk + (kk - 1 - t)];
     forward_run(dinp, dout, wf, NULL, CONV_ACT_NONE_INIT, s->N, s->OH, s->OW, K - 1 - s->pad, &g,
-                group_images(s, &g, CONV_PASS_BACKWARD_INPUT), inpad);
+                group_images(s, &g), inpad);
 }
 
 // dT (pixels, OC) = pixels p0 .. p0 + pixels of dout planes (OC, P) of one
@@ -265,49 +280,63 @@ static void transpose_dout(float *restrict dT, const float *restrict dout, int64
     }
 }
 
-// The weight (and bias) gradient by channel, run by run (see CwgPlan).
-static void channel_wgrad(float *dweight, float *dbias, const float *dout, const float *inp, const ConvShape *s,
-                          const DirGeom *g, float *ws)
+// The weight gradient, and the bias's where the channel kernel sums it,
+// run by run (see WgradPlan).
+static void wgrad_runs(float *dweight, float *dbias, const float *dout, const float *inp, const ConvShape *s,
+                       const DirGeom *g, const WgradPlan *pl, float *ws)
 {
-    CwgPlan pl;
-    cwg_plan(&pl, s, g);
-    const int64_t nw = pl.partial - g->OC, P = g->OH * g->OW, run_pixels = pl.run.OH * g->OW;
+    const int64_t nw = pl->partial - g->OC, P = g->OH * g->OW;
     double *partials = (double *)ws; // 8-byte aligned as the workspace is
-    float *scratch = ws + 2 * pl.slots * pl.partial;
+    float *scratch = ws + 2 * pl->slots * pl->partial;
     const ConvKernels *kern = conv_kernels();
-#pragma omp parallel num_threads(pl.threads) if (pl.threads > 1 && nw * s->N * P > CONV_PAR_MIN)
+#pragma omp parallel num_threads(pl->threads) if (pl->threads > 1 && nw * s->N * P > CONV_PAR_MIN)
     {
-        float *inpad = scratch + omp_get_thread_num() * pl.scratch;
-        float *dT = inpad + pl.images * g->C * pl.run.plane;
+        float *inpad = scratch + omp_get_thread_num() * pl->scratch;
+        float *dbuf = inpad + pl->images * g->C * pl->run.plane;
 #pragma omp for schedule(static)
-        for (int64_t slot = 0; slot < pl.slots; slot++) {
-            double *dw = partials + slot * pl.partial, *db = dw + nw;
-            memset(dw, 0, (size_t)pl.partial * sizeof *dw);
-            for (int64_t r = slot; r < pl.runs; r += pl.slots) {
-                const int64_t n0 = r / pl.bands * pl.images, y0 = r % pl.bands * pl.run.OH;
-                DirGeom run = pl.run;
+        for (int64_t slot = 0; slot < pl->slots; slot++) {
+            double *dw = partials + slot * pl->partial, *db = dw + nw;
+            memset(dw, 0, (size_t)pl->partial * sizeof *dw);
+            for (int64_t r = slot; r < pl->runs; r += pl->slots) {
+                const int64_t n0 = r / pl->bands * pl->images, y0 = r % pl->bands * pl->run.OH;
+                DirGeom run = pl->run;
                 run.OH = g->OH - y0 < run.OH ? g->OH - y0 : run.OH;
-                const int64_t images = s->N - n0 < pl.images ? s->N - n0 : pl.images;
+                const int64_t images = s->N - n0 < pl->images ? s->N - n0 : pl->images;
+                if (pl->in_place) {
+                    kern->direct_wgrad_run(dw, dout + n0 * s->OC * P, inp + n0 * s->C * P, &run, images);
+                    continue;
+                }
                 for (int64_t n = 0; n < images; n++) {
-                    const float *x = inp + (n0 + n) * s->C * s->H * s->W;
+                    const float *x = inp + (n0 + n) * s->C * s->H * s->W, *d = dout + (n0 + n) * s->OC * P;
                     for (int64_t c = 0; c < s->C; c++)
                         copy_band(inpad + (n * s->C + c) * run.plane, run.plane, g->Wp, s->pad,
                                   x + c * s->H * s->W, s->H, s->W, y0, run.OH + g->K - 1);
-                    transpose_dout(dT + n * run_pixels * s->OC, dout + (n0 + n) * s->OC * P, s->OC, P, y0 * g->OW,
-                                   run.OH * g->OW);
+                    if (pl->by_channel) {
+                        transpose_dout(dbuf + n * run.OH * g->OW * s->OC, d, s->OC, P, y0 * g->OW, run.OH * g->OW);
+                        continue;
+                    }
+                    // dout rows with Wp columns, the last Wp - OW of them
+                    // zero, so the flat layout's thrown-away outputs add
+                    // nothing.
+                    for (int64_t oc = 0; oc < s->OC; oc++)
+                        copy_band(dbuf + (n * s->OC + oc) * run.qstride, run.qstride, g->Wp, 0, d + oc * P, s->OH,
+                                  s->OW, y0, run.OH);
                 }
-                kern->direct_wgrad_channel_run(dw, db, dT, inpad, &run, images);
+                if (pl->by_channel)
+                    kern->direct_wgrad_channel_run(dw, db, dbuf, inpad, &run, images);
+                else
+                    kern->direct_wgrad_run(dw, dbuf, inpad, &run, images);
             }
         }
     }
-#pragma omp parallel for schedule(static) if (pl.slots * pl.partial > CONV_PAR_MIN)
-    for (int64_t i = 0; i < pl.partial; i++) {
+#pragma omp parallel for schedule(static) if (pl->slots * pl->partial > CONV_PAR_MIN)
+    for (int64_t i = 0; i < pl->partial; i++) {
         double sum = 0.0;
-        for (int64_t slot = 0; slot < pl.slots; slot++)
-            sum += partials[slot * pl.partial + i];
+        for (int64_t slot = 0; slot < pl->slots; slot++)
+            sum += partials[slot * pl->partial + i];
         if (i < nw)
             dweight[i] += (float)sum;
-        else if (dbias)
+        else if (dbias && pl->by_channel)
             dbias[i - nw] += (float)sum;
     }
 }
@@ -317,34 +346,9 @@ void conv_direct_backward_weight(float *dweight, float *dbias, const float *dout
 {
     DirGeom g;
     pass_geom(&g, s, CONV_PASS_BACKWARD_WEIGHT);
-    const int64_t nb = group_images(s, &g, CONV_PASS_BACKWARD_WEIGHT), kk = s->KH * s->KW;
-    const int64_t nw = s->OC * s->C * kk;
-    double *acc = (double *)ws; // first: 8-byte aligned as the workspace is
-    float *inpad = ws + 2 * nw, *dflat = inpad + nb * g.C * g.plane;
-    if (conv_direct_channel_wgrad(s)) {
-        channel_wgrad(dweight, dbias, dout, inp, s, &g, ws);
-        return;
-    }
-    memset(acc, 0, (size_t)nw * sizeof *acc);
-    if (conv_plain_pointwise(s)) {
-        // The planes need neither padding nor spare columns: read in place.
-        g.plane = g.qstride = s->H * s->W;
-        conv_kernels()->direct_wgrad_run(acc, dout, inp, &g, s->N);
-    } else {
-        for (int64_t n0 = 0; n0 < s->N; n0 += nb) {
-            int64_t cnt = s->N - n0 < nb ? s->N - n0 : nb;
-            pad_planes(inpad, inp + n0 * s->C * s->H * s->W, cnt * s->C, s->H, s->W, s->pad, &g);
-            // dout planes with Wp columns, the last Wp - OW of them zero, so
-            // the thrown-away outputs of the flat layout contribute nothing.
-#pragma omp parallel for schedule(static) if (cnt * s->OC * g.qstride > CONV_PAR_MIN)
-            for (int64_t i = 0; i < cnt * s->OC; i++)
-                copy_rows(dflat + i * g.qstride, g.qstride, g.Wp, 0, dout + (n0 * s->OC + i) * s->OH * s->OW, s->OH,
-                          s->OW);
-            conv_kernels()->direct_wgrad_run(acc, dflat, inpad, &g, cnt);
-        }
-    }
-    for (int64_t i = 0; i < nw; i++)
-        dweight[i] += (float)acc[i];
-    if (dbias)
+    WgradPlan pl;
+    wgrad_plan(&pl, s, &g);
+    wgrad_runs(dweight, dbias, dout, inp, s, &g, &pl, ws);
+    if (dbias && !pl.by_channel)
         conv_bias_grad(dbias, dout, s);
 }

@@ -150,7 +150,8 @@ typedef struct ConvKernels {
     void (*direct_channel_run)(float *out, const float *inpad, const float *wT, const float *bias, ConvAct act,
                                const DirGeom *g, int64_t n_images);
     /* dw_acc (OC, C, K, K) += correlation of flat dout planes (n_images, OC)
-     * with padded input planes (n_images, C). */
+     * with padded input planes (n_images, C), for one run of pixels, on the
+     * calling thread. */
     void (*direct_wgrad_run)(double *dw_acc, const float *dflat, const float *inpad, const DirGeom *g,
                              int64_t n_images);
     /* The same from dout transposed (n_images, OH * OW, OC)

@@ -110,15 +110,11 @@ static ConvAlgo resolve(const ConvShape *s, ConvPass pass, ConvAlgo algo)
 // The activation in place, for the algorithms without a fused epilogue.
 static void act_inplace(float *x, int64_t n, ConvAct act)
 {
-    if (act.kind == CONV_ACT_RELU) {
+    if (act.kind == CONV_ACT_NONE)
+        return;
 #pragma omp parallel for schedule(static) if (n > CONV_PAR_MIN)
-        for (int64_t i = 0; i < n; i++)
-            x[i] = x[i] > 0.0f ? x[i] : 0.0f;
-    } else if (act.kind == CONV_ACT_LEAKY_RELU) {
-#pragma omp parallel for schedule(static) if (n > CONV_PAR_MIN)
-        for (int64_t i = 0; i < n; i++)
-            x[i] = x[i] > 0.0f ? x[i] : x[i] * act.slope;
-    }
+    for (int64_t i = 0; i < n; i++)
+        x[i] = conv_act_apply(x[i], act);
 }
 
 // The plain and prepared entry points share these; prepared is only

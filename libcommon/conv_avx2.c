@@ -58,5 +58,12 @@
 #pragma GCC pop_options
 #endif
 
-const ConvKernels conv_kernels_avx2 = {"avx2", conv_winograd_run_avx2, conv_direct_run_avx2, conv_direct_channel_run_avx2,
-                                       conv_direct_wgrad_run_avx2, conv_direct_wgrad_channel_run_avx2, conv_gemm_run_avx2};
+const ConvKernels conv_kernels_avx2 = {
+    "avx2",
+    conv_winograd_run_avx2,
+    conv_direct_run_avx2,
+    conv_direct_channel_run_avx2,
+    conv_direct_wgrad_run_avx2,
+    conv_direct_wgrad_channel_run_avx2,
+    conv_gemm_run_avx2,
+};

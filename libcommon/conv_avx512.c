@@ -47,5 +47,12 @@
 #pragma GCC pop_options
 #endif
 
-const ConvKernels conv_kernels_avx512 = {"avx512", conv_winograd_run_avx512, conv_direct_run_avx512, conv_direct_channel_run_avx512,
-                                         conv_direct_wgrad_run_avx512, conv_direct_wgrad_channel_run_avx512, conv_gemm_run_avx512};
+const ConvKernels conv_kernels_avx512 = {
+    "avx512",
+    conv_winograd_run_avx512,
+    conv_direct_run_avx512,
+    conv_direct_channel_run_avx512,
+    conv_direct_wgrad_run_avx512,
+    conv_direct_wgrad_channel_run_avx512,
+    conv_gemm_run_avx512,
+};

@@ -25,9 +25,6 @@
  */
 #include <omp.h>
 #include <string.h>
-#ifdef __SSE__
-#include <xmmintrin.h>
-#endif
 
 #include "conv_impl.h"
 
@@ -247,39 +244,6 @@ void conv_direct_backward_input(float *dinp, const float *dout, const float *wei
                 group_images(s, &g), inpad);
 }
 
-// dT (pixels, OC) = pixels p0 .. p0 + pixels of dout planes (OC, P) of one
-// image, transposed, in blocks of 4 channels by 4 pixels where SSE has the
-// 4x4 transpose (plain data movement). Four channels at a time: reading all
-// OC side by side would walk OC streams P floats apart, which share a few
-// L1 sets when P is a multiple of 1024.
-static void transpose_dout(float *restrict dT, const float *restrict dout, int64_t OC, int64_t P, int64_t p0,
-                           int64_t pixels)
-{
-    for (int64_t oc = 0; oc < OC; oc += 4) { // OC is a multiple of DIR_CWG_OCB
-        const float *s0 = dout + oc * P + p0, *s1 = s0 + P, *s2 = s1 + P, *s3 = s2 + P;
-        int64_t p = 0;
-#ifdef __SSE__
-        for (; p + 4 <= pixels; p += 4) {
-            __m128 a0 = _mm_loadu_ps(s0 + p), a1 = _mm_loadu_ps(s1 + p), a2 = _mm_loadu_ps(s2 + p),
-                   a3 = _mm_loadu_ps(s3 + p);
-            _MM_TRANSPOSE4_PS(a0, a1, a2, a3);
-            float *d = dT + p * OC + oc;
-            _mm_storeu_ps(d, a0);
-            _mm_storeu_ps(d + OC, a1);
-            _mm_storeu_ps(d + 2 * OC, a2);
-            _mm_storeu_ps(d + 3 * OC, a3);
-        }
-#endif
-        for (; p < pixels; p++) {
-            float *d = dT + p * OC + oc;
-            d[0] = s0[p];
-            d[1] = s1[p];
-            d[2] = s2[p];
-            d[3] = s3[p];
-        }
-    }
-}
-
 // The weight gradient, and the bias's where the channel kernel sums it,
 // run by run (see WgradPlan).
 static void wgrad_runs(float *dweight, float *dbias, const float *dout, const float *inp, const ConvShape *s,
@@ -312,7 +276,9 @@ static void wgrad_runs(float *dweight, float *dbias, const float *dout, const fl
                         copy_band(inpad + (n * s->C + c) * run.plane, run.plane, g->Wp, s->pad,
                                   x + c * s->H * s->W, s->H, s->W, y0, run.OH + g->K - 1);
                     if (pl->by_channel) {
-                        transpose_dout(dbuf + n * run.OH * g->OW * s->OC, d, s->OC, P, y0 * g->OW, run.OH * g->OW);
+                        // To (pixel, channel): the channels four at a time.
+                        conv_transpose(dbuf + n * run.OH * g->OW * s->OC, s->OC, d + y0 * g->OW, P, s->OC,
+                                       run.OH * g->OW);
                         continue;
                     }
                     // dout rows with Wp columns, the last Wp - OW of them

@@ -9,11 +9,59 @@
 
 #include "conv.h"
 
+#ifdef __SSE__
+#include <xmmintrin.h>
+#endif
+
 /* Loops over fewer elements (or multiply-adds) than these run on one
  * thread: waking the team costs more than the work. The jobs and their sum
  * order are the same either way. */
 #define CONV_PAR_MIN ((int64_t)1 << 15)
 #define CONV_PAR_MIN_FLOPS ((int64_t)1 << 18)
+
+/* act(x) for one value (ConvAct in conv.h); the kernels' vector forms give
+ * the same bits. */
+static inline float conv_act_apply(float x, ConvAct act)
+{
+    if (act.kind == CONV_ACT_RELU)
+        return x > 0.0f ? x : 0.0f;
+    if (act.kind == CONV_ACT_LEAKY_RELU)
+        return x > 0.0f ? x : x * act.slope;
+    return x;
+}
+
+/* dst[j * ldd + i] = src[i * lds + j] for i < rows, j < cols: plain data
+ * movement, in SSE 4x4 transposes where there are (x86-64 has SSE in every
+ * build), rows four at a time in the outer loop. Callers keep one side to
+ * four rows or columns where its lines lie a multiple of 1 KB apart (such
+ * streams, side by side, share a few L1 sets). */
+static inline void conv_transpose(float *restrict dst, int64_t ldd, const float *restrict src, int64_t lds,
+                                  int64_t rows, int64_t cols)
+{
+    int64_t i = 0;
+#ifdef __SSE__
+    for (; i + 4 <= rows; i += 4) {
+        const float *s0 = src + i * lds, *s1 = s0 + lds, *s2 = s1 + lds, *s3 = s2 + lds;
+        int64_t j = 0;
+        for (; j + 4 <= cols; j += 4) {
+            __m128 a0 = _mm_loadu_ps(s0 + j), a1 = _mm_loadu_ps(s1 + j), a2 = _mm_loadu_ps(s2 + j),
+                   a3 = _mm_loadu_ps(s3 + j);
+            _MM_TRANSPOSE4_PS(a0, a1, a2, a3);
+            float *d = dst + j * ldd + i;
+            _mm_storeu_ps(d, a0);
+            _mm_storeu_ps(d + ldd, a1);
+            _mm_storeu_ps(d + 2 * ldd, a2);
+            _mm_storeu_ps(d + 3 * ldd, a3);
+        }
+        for (; j < cols; j++)
+            for (int k = 0; k < 4; k++)
+                dst[j * ldd + i + k] = src[(i + k) * lds + j];
+    }
+#endif
+    for (; i < rows; i++)
+        for (int64_t j = 0; j < cols; j++)
+            dst[j * ldd + i] = src[i * lds + j];
+}
 
 /* Scratch floats the GEMM algorithm needs (all three passes). */
 size_t conv_gemm_workspace_floats(const ConvShape *s);

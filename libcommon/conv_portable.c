@@ -31,5 +31,12 @@
 
 #include "conv_kernels.inc"
 
-const ConvKernels conv_kernels_portable = {"portable", conv_winograd_run_portable, conv_direct_run_portable, conv_direct_channel_run_portable,
-                                           conv_direct_wgrad_run_portable, conv_direct_wgrad_channel_run_portable, conv_gemm_run_portable};
+const ConvKernels conv_kernels_portable = {
+    "portable",
+    conv_winograd_run_portable,
+    conv_direct_run_portable,
+    conv_direct_channel_run_portable,
+    conv_direct_wgrad_run_portable,
+    conv_direct_wgrad_channel_run_portable,
+    conv_gemm_run_portable,
+};
